@@ -1,0 +1,215 @@
+/**
+ * The run options: the one schema every entry point (REST body, object metadata, sidecar file)
+ * and every ML job validates against. The JSON Schema the Python jobs read is generated from this
+ * file (`npm run schema`), and a unit test fails when the committed copy drifts.
+ */
+import { z } from "zod";
+
+export const TASKS = ["binary", "multiclass", "regression", "image_classification"] as const;
+export const ALGORITHMS = ["xgboost", "random_forest", "linear", "resnet18"] as const;
+export const METRICS = [
+  "accuracy",
+  "precision",
+  "recall",
+  "f1",
+  "roc_auc",
+  "log_loss",
+  "rmse",
+  "mae",
+  "r2",
+] as const;
+
+const columnName = z.string().min(1).max(256);
+const instanceType = z
+  .string()
+  .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a SageMaker instance type such as ml.m5.xlarge");
+
+/**
+ * Hyperparameters by name. Each lists the algorithms it applies to (`algorithms` in the JSON
+ * Schema); the training job rejects one that does not apply rather than ignoring it silently.
+ */
+function appliesTo(algorithms: readonly (typeof ALGORITHMS)[number][], description: string) {
+  return { description: `${algorithms.join(", ")}: ${description}`, algorithms: [...algorithms] };
+}
+
+export const Hyperparameters = z.strictObject({
+  seed: z.int().min(0).max(2_147_483_647).optional().meta(appliesTo(ALGORITHMS, "random seed")),
+  num_round: z
+    .int()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .meta(appliesTo(["xgboost"], "most boosting rounds")),
+  early_stopping_rounds: z
+    .int()
+    .min(1)
+    .max(1_000)
+    .optional()
+    .meta(appliesTo(["xgboost"], "stop after this many rounds without a better validation score")),
+  max_depth: z
+    .int()
+    .min(1)
+    .max(64)
+    .optional()
+    .meta(appliesTo(["xgboost", "random_forest"], "deepest tree")),
+  learning_rate: z
+    .number()
+    .gt(0)
+    .max(10)
+    .optional()
+    .meta(appliesTo(["xgboost", "resnet18"], "step size (eta for xgboost)")),
+  subsample: z
+    .number()
+    .gt(0)
+    .max(1)
+    .optional()
+    .meta(appliesTo(["xgboost"], "row sample per tree")),
+  colsample_bytree: z
+    .number()
+    .gt(0)
+    .max(1)
+    .optional()
+    .meta(appliesTo(["xgboost"], "column sample per tree")),
+  min_child_weight: z
+    .number()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .meta(appliesTo(["xgboost"], "smallest hessian sum in a leaf")),
+  reg_lambda: z
+    .number()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .meta(appliesTo(["xgboost"], "L2 penalty")),
+  reg_alpha: z
+    .number()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .meta(appliesTo(["xgboost"], "L1 penalty")),
+  n_estimators: z
+    .int()
+    .min(1)
+    .max(5_000)
+    .optional()
+    .meta(appliesTo(["random_forest"], "number of trees")),
+  min_samples_leaf: z
+    .int()
+    .min(1)
+    .max(100_000)
+    .optional()
+    .meta(appliesTo(["random_forest"], "fewest rows in a leaf")),
+  regularization: z
+    .number()
+    .gt(0)
+    .max(1_000_000)
+    .optional()
+    .meta(appliesTo(["linear"], "L2 strength (logistic C = 1 / regularization, ridge alpha)")),
+  epochs: z
+    .int()
+    .min(1)
+    .max(1_000)
+    .optional()
+    .meta(appliesTo(["resnet18"], "passes over the data")),
+  batch_size: z
+    .int()
+    .min(1)
+    .max(4_096)
+    .optional()
+    .meta(appliesTo(["resnet18"], "images per step")),
+  image_size: z
+    .int()
+    .min(16)
+    .max(1_024)
+    .optional()
+    .meta(appliesTo(["resnet18"], "square input side in pixels")),
+});
+
+export const RunOptions = z.strictObject({
+  target: columnName.optional().describe("column to predict; inferred when absent"),
+  task: z.enum(TASKS).optional().describe("inferred from the target when absent"),
+  modelName: z
+    .string()
+    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, "must be 1-63 letters, digits and hyphens")
+    .optional()
+    .describe("registry name; a slug of the file name when absent"),
+  algorithm: z.enum(ALGORITHMS).optional().describe("xgboost for tables, resnet18 for images"),
+  hyperparameters: Hyperparameters.optional(),
+  ignoreColumns: z.array(columnName).max(1_000).optional().describe("columns never used"),
+  split: z
+    .strictObject({
+      validation: z.number().min(0.05).max(0.4).optional(),
+      test: z.number().min(0.05).max(0.4).optional(),
+      seed: z.int().min(0).max(2_147_483_647).optional(),
+    })
+    .optional()
+    .describe("fractions of rows held out; defaults 0.15 / 0.15, seed 42"),
+  instanceTypes: z
+    .strictObject({
+      processing: instanceType.optional(),
+      training: instanceType.optional(),
+      transform: instanceType.optional(),
+    })
+    .optional(),
+  metric: z.enum(METRICS).optional().describe("quality-gate metric; by task when absent"),
+  threshold: z.number().optional().describe("quality-gate threshold for the metric"),
+  manualApproval: z.boolean().optional().describe("register as Pending instead of Approved"),
+  pretrainedWeights: z
+    .string()
+    .min(1)
+    .max(1_024)
+    .optional()
+    .describe("resnet18: S3 key of a state-dict file to start from instead of random weights"),
+  notify: z
+    .strictObject({
+      email: z.array(z.email()).max(10).optional(),
+      slack: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+export type RunOptions = z.infer<typeof RunOptions>;
+export type Hyperparameters = z.infer<typeof Hyperparameters>;
+
+/** A run option failed validation; `field` is the dotted path of the first offending option. */
+export class InvalidOptions extends Error {
+  override readonly name = "InvalidOptions";
+  constructor(
+    readonly field: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): { field: string; message: string } {
+  const path = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    const field = path ? `${path}.${key}` : key;
+    return { field, message: `option ${field} is not a known option` };
+  }
+  const field = path || "(options)";
+  return { field, message: `option ${field}: ${issue.message}` };
+}
+
+/** Parses untrusted options, throwing InvalidOptions that names the field at fault. */
+export function parseRunOptions(input: unknown): RunOptions {
+  const result = RunOptions.safeParse(input);
+  if (result.success) return result.data;
+  const first = result.error.issues[0];
+  const { field, message } = first
+    ? describeIssue(first)
+    : { field: "(options)", message: "options are invalid" };
+  throw new InvalidOptions(field, message, { cause: result.error });
+}
+
+/** The JSON Schema the Python jobs validate against (draft 2020-12). */
+export function runOptionsJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(RunOptions, { target: "draft-2020-12", io: "input" }),
+    title: "modeldrop run options",
+  };
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { InvalidOptions, parseRunOptions } from "../../core/options.js";
+import { OPTIONS_SCHEMA_PATH, renderOptionsSchema } from "../../core/write-options-schema.js";
+
+describe("run options", () => {
+  it("accepts a zero-configuration drop", () => {
+    expect(parseRunOptions({})).toEqual({});
+  });
+
+  it("accepts every documented option", () => {
+    const options = {
+      target: "churn",
+      task: "binary",
+      modelName: "churn-model",
+      algorithm: "xgboost",
+      hyperparameters: { max_depth: 4, learning_rate: 0.05, num_round: 200 },
+      ignoreColumns: ["customer_id"],
+      split: { validation: 0.2, test: 0.2, seed: 7 },
+      instanceTypes: {
+        processing: "ml.m5.large",
+        training: "ml.g5.xlarge",
+        transform: "ml.m5.large",
+      },
+      metric: "roc_auc",
+      threshold: 0.8,
+      manualApproval: true,
+      notify: { email: ["ml-team@example.com"], slack: true },
+    };
+    expect(parseRunOptions(options)).toEqual(options);
+  });
+
+  it("names an unknown option", () => {
+    expect(() => parseRunOptions({ targte: "y" })).toThrow(
+      new InvalidOptions("targte", "option targte is not a known option"),
+    );
+  });
+
+  it("names the nested field of an invalid value", () => {
+    try {
+      parseRunOptions({ hyperparameters: { max_depth: 0 } });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptions);
+      expect((error as InvalidOptions).field).toBe("hyperparameters.max_depth");
+      expect((error as InvalidOptions).message).toMatch(/^option hyperparameters.max_depth: /);
+    }
+  });
+
+  it("rejects an instance type that SageMaker would not accept", () => {
+    expect(() => parseRunOptions({ instanceTypes: { training: "m5.xlarge" } })).toThrow(
+      /instanceTypes.training/,
+    );
+  });
+
+  it("ships the same JSON Schema to the Python jobs (run npm run schema after a change)", () => {
+    expect(readFileSync(OPTIONS_SCHEMA_PATH, "utf8")).toBe(renderOptionsSchema());
+  });
+});
