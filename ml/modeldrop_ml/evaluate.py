@@ -24,6 +24,7 @@ import argparse
 import json
 import tarfile
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ import joblib
 import numpy as np
 import pandas as pd
 from sklearn import metrics
+from sklearn.exceptions import UndefinedMetricWarning
 
 from . import env
 from .errors import JobArgumentParser, ModelArtifactInvalid, run_job
@@ -92,11 +94,15 @@ def _value(fn: Callable[[np.ndarray], float], rows: int, seed: int = 7) -> dict[
     rng = np.random.default_rng(seed)
     size = min(rows, BOOTSTRAP_MAX_ROWS)
     samples = []
-    for _ in range(BOOTSTRAP_ROUNDS):
-        try:
-            samples.append(float(fn(rng.choice(rows, size=size, replace=True))))
-        except ValueError:
-            continue  # a resample without both classes has no ROC AUC
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        for _ in range(BOOTSTRAP_ROUNDS):
+            try:
+                sample = float(fn(rng.choice(rows, size=size, replace=True)))
+            except ValueError:
+                continue  # a resample without every class has no ROC AUC
+            if np.isfinite(sample):
+                samples.append(sample)
     spread = float(np.std(samples)) if samples else 0.0
     return {"value": value, "standard_deviation": spread}
 

@@ -282,7 +282,7 @@ def preprocess_table(
 def preprocess_images(
     path: Path, output: Path, options: dict[str, Any], split: dict[str, Any]
 ) -> dict[str, Any]:
-    from .vision import extract_image_zip, split_images
+    from . import vision
 
     if options.get("task") not in (None, "image_classification"):
         raise InvalidOption(
@@ -295,11 +295,13 @@ def preprocess_images(
         )
     progress(STEP, 0, 3, f"unpacking {path.name}")
     with tempfile.TemporaryDirectory() as scratch:
-        dataset = extract_image_zip(path, Path(scratch))
+        dataset = vision.extract_image_zip(
+            path, Path(scratch), max_expanded_bytes=vision.MAX_ZIP_EXPANDED_BYTES
+        )
         progress(
             STEP, 1, 3, f"{len(dataset.files)} images in {len(dataset.classes)} classes; splitting"
         )
-        counts = split_images(
+        counts = vision.split_images(
             dataset, output, validation=split["validation"], test=split["test"], seed=split["seed"]
         )
     schema = DatasetSchema(

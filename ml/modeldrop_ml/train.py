@@ -188,7 +188,7 @@ def train_images(
     model, epochs_run = train_resnet18(
         args.train,
         args.validation,
-        classes=schema.classes or [],
+        schema=schema,
         epochs=epochs,
         batch_size=hp.get("batch_size", 32),
         learning_rate=hp.get("learning_rate", 1e-3),
