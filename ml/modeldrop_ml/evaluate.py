@@ -37,7 +37,9 @@ from sklearn.exceptions import UndefinedMetricWarning
 
 from . import env
 from .errors import JobArgumentParser, ModelArtifactInvalid, run_job
+from .plots import write_plots
 from .progress import log, progress
+from .tabular import encode_labels
 from .train import ARTIFACT
 
 STEP = "evaluate"
@@ -216,8 +218,6 @@ def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, A
 
 
 def score_tabular(model: Any, test: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    from .tabular import encode_labels
-
     frame = pd.read_parquet(test / "data.parquet")
     schema = model.schema
     predictions = model.predict(frame)
@@ -261,8 +261,6 @@ def score_images(model: Any, test: Path) -> tuple[dict[str, Any], dict[str, np.n
 
 
 def main(args: argparse.Namespace) -> None:
-    from .plots import write_plots
-
     progress(STEP, 0, 3, "loading the model")
     with tempfile.TemporaryDirectory() as scratch:
         folder = unpack_model(args.model, Path(scratch))

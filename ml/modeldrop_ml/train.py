@@ -29,7 +29,8 @@ from . import env
 from .errors import InvalidOption, JobArgumentParser, JobFailed, run_job
 from .options import coerce_hyperparameters, options_schema
 from .progress import log, progress
-from .schema import DatasetSchema
+from .schema import DatasetSchema, learn_categories, model_frame
+from .tabular import encode_labels, fit_sklearn, fit_xgboost
 
 STEP = "train"
 ARTIFACT = "model.joblib"
@@ -121,9 +122,6 @@ def _report(done: int, total: int, message: str) -> None:
 def train_tabular(
     args: argparse.Namespace, schema: DatasetSchema, algorithm: str, hp: dict[str, Any]
 ) -> tuple[Any, dict]:
-    from .schema import learn_categories
-    from .tabular import encode_labels, fit_sklearn, fit_xgboost
-
     progress(STEP, 0, 1, "loading the train and validation splits")
     train = pd.read_parquet(args.train / "data.parquet")
     validation = pd.read_parquet(args.validation / "data.parquet")
@@ -156,8 +154,6 @@ def train_tabular(
 
 
 def _features(frame: pd.DataFrame, schema: DatasetSchema) -> pd.DataFrame:
-    from .schema import model_frame
-
     return model_frame(frame, schema.features)
 
 
