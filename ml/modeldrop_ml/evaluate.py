@@ -236,17 +236,12 @@ def score_tabular(model: Any, test: Path) -> tuple[dict[str, Any], dict[str, np.
 
 
 def score_images(model: Any, test: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    from .vision import IMAGE_SUFFIXES, load_image
+    from .vision import class_images, load_image
 
     classes = model.classes
-    paths: list[Path] = []
-    actual: list[int] = []
-    for index, label in enumerate(classes):
-        folder = test / label
-        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-            if path.suffix.lower() in IMAGE_SUFFIXES:
-                paths.append(path)
-                actual.append(index)
+    samples = class_images(test, classes)
+    paths = [path for path, _ in samples]
+    actual = [index for _, index in samples]
     probabilities = np.concatenate(
         [
             model.predict_proba([load_image(p) for p in paths[start : start + 256]])

@@ -134,9 +134,9 @@ def train_tabular(
         classes = schema.classes or []
         train_y = encode_labels(train[target], classes)
         valid_y = encode_labels(validation[target], classes)
-    train_x = _features(train, schema)
+    train_x = model_frame(train, schema.features)
     del train
-    valid_x = _features(validation, schema)
+    valid_x = model_frame(validation, schema.features)
     del validation
     log(
         f"training {algorithm} on {len(train_x)} rows x {train_x.shape[1]} features, validating on {len(valid_x)}"
@@ -151,10 +151,6 @@ def train_tabular(
     history["train_rows"] = len(train_x)
     history["validation_rows"] = len(valid_x)
     return model, history
-
-
-def _features(frame: pd.DataFrame, schema: DatasetSchema) -> pd.DataFrame:
-    return model_frame(frame, schema.features)
 
 
 def train_images(

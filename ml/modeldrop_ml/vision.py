@@ -119,6 +119,7 @@ def extract_image_zip(
         ]
         files: list[tuple[Path, str]] = []
         written = 0
+        corrupt = 0
         for number, (entry, (label, _)) in enumerate(zip(images, parts, strict=True)):
             target = dest / f"{number:07d}{PurePosixPath(entry.filename).suffix.lower()}"
             with archive.open(entry) as source, target.open("wb") as out:
@@ -133,10 +134,10 @@ def extract_image_zip(
                 load_image(target)
             except DatasetRejected as error:
                 skipped.append({"file": entry.filename, "reason": str(error)})
+                corrupt += 1
                 target.unlink()
                 continue
             files.append((target, label))
-    corrupt = sum(1 for item in skipped if item["reason"].startswith("the image"))
     if corrupt > MAX_CORRUPT_FRACTION * len(images):
         raise DatasetRejected(
             f"{corrupt} of {len(images)} images in {name} cannot be decoded; most of the images are unreadable."
@@ -258,7 +259,8 @@ def _transform(size: int, train: bool) -> Any:
     return transforms.Compose(steps)
 
 
-def _samples(folder: Path, classes: list[str]) -> list[tuple[Path, int]]:
+def class_images(folder: Path, classes: list[str]) -> list[tuple[Path, int]]:
+    """(image, class index) for every image under <folder>/<class>/, classes in the given order."""
     return [
         (path, index)
         for index, label in enumerate(classes)
@@ -321,7 +323,7 @@ def train_resnet18(
 
     loaders = {
         name: DataLoader(
-            Folder(_samples(folder, classes), name == "train"),
+            Folder(class_images(folder, classes), name == "train"),
             batch_size=batch_size,
             shuffle=name == "train",
             num_workers=2 if gpu else 0,
