@@ -1,0 +1,480 @@
+// The on-disk object store behind the local S3: buckets with versioning, objects as files,
+// and an index per bucket. Used over HTTP by s3.ts and directly by the local SageMaker (which
+// copies channels in and uploads outputs, as SageMaker does from inside AWS).
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { readJsonFile, writeJsonAtomic } from "./files.js";
+import { AwsError } from "./http.js";
+
+export interface ObjectVersion {
+  versionId: string;
+  size: number;
+  etag: string;
+  lastModified: string;
+  contentType: string;
+  metadata: Record<string, string>;
+  deleteMarker: boolean;
+  /** Data file name under the bucket's data folder; empty for delete markers. */
+  file: string;
+}
+
+interface MultipartUpload {
+  key: string;
+  contentType: string;
+  metadata: Record<string, string>;
+  initiated: string;
+  parts: Record<string, { etag: string; size: number }>;
+}
+
+interface BucketState {
+  name: string;
+  created: string;
+  versioning: "Enabled" | "Suspended" | "Off";
+  eventBridge: boolean;
+  /** Newest version first. */
+  objects: Record<string, ObjectVersion[]>;
+  uploads: Record<string, MultipartUpload>;
+  /** Stored as given (policy, encryption, public access block): accepted, not enforced. */
+  settings: Record<string, string>;
+}
+
+export interface ObjectCreated {
+  bucket: string;
+  key: string;
+  version: ObjectVersion;
+  reason: "PutObject" | "POST Object" | "CopyObject" | "CompleteMultipartUpload";
+  sequencer: string;
+}
+
+export interface ObjectDeleted {
+  bucket: string;
+  key: string;
+  versionId: string;
+  deletionType: "Permanently Deleted" | "Delete Marker Created";
+  sequencer: string;
+}
+
+export type PutSource = { data: Buffer } | { file: string };
+
+export interface PutOptions {
+  contentType?: string;
+  metadata?: Record<string, string>;
+  reason?: ObjectCreated["reason"];
+}
+
+const BUCKET_NAME = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export class ObjectStore {
+  private readonly buckets = new Map<string, BucketState>();
+  private sequence = BigInt(Date.now()) * 1000n;
+  onCreated: (event: ObjectCreated) => void = () => {};
+  onDeleted: (event: ObjectDeleted) => void = () => {};
+
+  constructor(private readonly root: string) {
+    mkdirSync(root, { recursive: true });
+    for (const name of readdirSync(root)) {
+      const state = readJsonFile(join(root, name, "bucket.json"), undefined);
+      if (state) this.buckets.set(name, state as BucketState);
+    }
+  }
+
+  bucketNames(): { name: string; created: string }[] {
+    return [...this.buckets.values()].map((b) => ({ name: b.name, created: b.created }));
+  }
+
+  createBucket(name: string, options: { versioning?: boolean; eventBridge?: boolean } = {}): void {
+    if (!BUCKET_NAME.test(name))
+      throw new AwsError("InvalidBucketName", `The specified bucket is not valid: ${name}`);
+    const existing = this.buckets.get(name);
+    if (existing) {
+      // CloudFormation-created buckets are re-declared on every start: settings follow the template.
+      if (options.versioning) existing.versioning = "Enabled";
+      if (options.eventBridge !== undefined) existing.eventBridge = options.eventBridge;
+      this.save(existing);
+      return;
+    }
+    const state: BucketState = {
+      name,
+      created: new Date().toISOString(),
+      versioning: options.versioning ? "Enabled" : "Off",
+      eventBridge: options.eventBridge ?? false,
+      objects: {},
+      uploads: {},
+      settings: {},
+    };
+    mkdirSync(join(this.root, name, "data"), { recursive: true });
+    this.buckets.set(name, state);
+    this.save(state);
+  }
+
+  deleteBucket(name: string): void {
+    const bucket = this.bucket(name);
+    if (Object.values(bucket.objects).some((versions) => versions.length > 0)) {
+      throw new AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409);
+    }
+    this.buckets.delete(name);
+    rmSync(join(this.root, name), { recursive: true, force: true });
+  }
+
+  hasBucket(name: string): boolean {
+    return this.buckets.has(name);
+  }
+
+  setVersioning(name: string, status: "Enabled" | "Suspended"): void {
+    const bucket = this.bucket(name);
+    bucket.versioning = status;
+    this.save(bucket);
+  }
+
+  versioning(name: string): BucketState["versioning"] {
+    return this.bucket(name).versioning;
+  }
+
+  setEventBridge(name: string, enabled: boolean): void {
+    const bucket = this.bucket(name);
+    bucket.eventBridge = enabled;
+    this.save(bucket);
+  }
+
+  eventBridgeEnabled(name: string): boolean {
+    return this.bucket(name).eventBridge;
+  }
+
+  setSetting(name: string, setting: string, value: string): void {
+    const bucket = this.bucket(name);
+    bucket.settings[setting] = value;
+    this.save(bucket);
+  }
+
+  setting(name: string, setting: string): string | undefined {
+    return this.bucket(name).settings[setting];
+  }
+
+  put(bucketName: string, key: string, source: PutSource, options: PutOptions = {}): ObjectVersion {
+    const bucket = this.bucket(bucketName);
+    checkKey(key);
+    const file = randomUUID();
+    const path = join(this.root, bucketName, "data", file);
+    const hash = createHash("md5");
+    if ("data" in source) {
+      writeFileSync(path, source.data);
+      hash.update(source.data);
+    } else {
+      copyFileSync(source.file, path);
+      hash.update(readFileBuffer(path));
+    }
+    const version: ObjectVersion = {
+      versionId: this.newVersionId(bucket),
+      size: statSync(path).size,
+      etag: `"${hash.digest("hex")}"`,
+      lastModified: new Date().toISOString(),
+      contentType: options.contentType ?? "binary/octet-stream",
+      metadata: options.metadata ?? {},
+      deleteMarker: false,
+      file,
+    };
+    this.addVersion(bucket, key, version);
+    if (bucket.eventBridge) {
+      this.onCreated({
+        bucket: bucketName,
+        key,
+        version,
+        reason: options.reason ?? "PutObject",
+        sequencer: this.nextSequencer(),
+      });
+    }
+    return version;
+  }
+
+  /** The version asked for (newest when none), or AWS's NoSuchKey / NoSuchVersion. */
+  get(bucketName: string, key: string, versionId?: string): ObjectVersion {
+    const versions = this.bucket(bucketName).objects[key] ?? [];
+    if (versionId) {
+      const version = versions.find((v) => v.versionId === versionId);
+      if (!version)
+        throw new AwsError("NoSuchVersion", "The specified version does not exist.", 404, {
+          Key: key,
+          VersionId: versionId,
+        });
+      if (version.deleteMarker)
+        throw new AwsError(
+          "MethodNotAllowed",
+          "The specified method is not allowed against this resource.",
+          405,
+        );
+      return version;
+    }
+    const newest = versions[0];
+    if (!newest || newest.deleteMarker)
+      throw new AwsError("NoSuchKey", "The specified key does not exist.", 404, { Key: key });
+    return newest;
+  }
+
+  dataPath(bucketName: string, version: ObjectVersion): string {
+    return join(this.root, bucketName, "data", version.file);
+  }
+
+  read(bucketName: string, key: string, versionId?: string): Buffer {
+    return readFileBuffer(this.dataPath(bucketName, this.get(bucketName, key, versionId)));
+  }
+
+  /** Deletes a version, or (on a versioned bucket, with no version named) adds a delete marker. */
+  delete(
+    bucketName: string,
+    key: string,
+    versionId?: string,
+  ): { versionId?: string; deleteMarker: boolean } {
+    const bucket = this.bucket(bucketName);
+    const versions = bucket.objects[key] ?? [];
+    if (versionId) {
+      const index = versions.findIndex((v) => v.versionId === versionId);
+      if (index < 0) return { versionId, deleteMarker: false };
+      const [removed] = versions.splice(index, 1);
+      if (removed?.file) rmSync(join(this.root, bucketName, "data", removed.file), { force: true });
+      this.saveKey(bucket, key, versions);
+      this.onDeleted({
+        bucket: bucketName,
+        key,
+        versionId,
+        deletionType: "Permanently Deleted",
+        sequencer: this.nextSequencer(),
+      });
+      return { versionId, deleteMarker: removed?.deleteMarker ?? false };
+    }
+    if (bucket.versioning === "Off") {
+      for (const v of versions)
+        if (v.file) rmSync(join(this.root, bucketName, "data", v.file), { force: true });
+      this.saveKey(bucket, key, []);
+      if (versions.length > 0) {
+        this.onDeleted({
+          bucket: bucketName,
+          key,
+          versionId: "null",
+          deletionType: "Permanently Deleted",
+          sequencer: this.nextSequencer(),
+        });
+      }
+      return { deleteMarker: false };
+    }
+    const marker: ObjectVersion = {
+      versionId: this.newVersionId(bucket),
+      size: 0,
+      etag: "",
+      lastModified: new Date().toISOString(),
+      contentType: "",
+      metadata: {},
+      deleteMarker: true,
+      file: "",
+    };
+    this.addVersion(bucket, key, marker);
+    this.onDeleted({
+      bucket: bucketName,
+      key,
+      versionId: marker.versionId,
+      deletionType: "Delete Marker Created",
+      sequencer: this.nextSequencer(),
+    });
+    return { versionId: marker.versionId, deleteMarker: true };
+  }
+
+  /** Current (non-deleted) objects under a prefix, in key order. */
+  list(bucketName: string, prefix = ""): { key: string; version: ObjectVersion }[] {
+    const bucket = this.bucket(bucketName);
+    return Object.keys(bucket.objects)
+      .filter((key) => key.startsWith(prefix))
+      .sort(compareKeys)
+      .flatMap((key) => {
+        const newest = bucket.objects[key]?.[0];
+        return newest && !newest.deleteMarker ? [{ key, version: newest }] : [];
+      });
+  }
+
+  listVersions(bucketName: string, prefix = ""): { key: string; versions: ObjectVersion[] }[] {
+    const bucket = this.bucket(bucketName);
+    return Object.keys(bucket.objects)
+      .filter((key) => key.startsWith(prefix))
+      .sort(compareKeys)
+      .map((key) => ({ key, versions: bucket.objects[key] ?? [] }))
+      .filter((entry) => entry.versions.length > 0);
+  }
+
+  createUpload(bucketName: string, key: string, options: PutOptions): string {
+    const bucket = this.bucket(bucketName);
+    checkKey(key);
+    const uploadId = randomBytes(24).toString("base64url");
+    bucket.uploads[uploadId] = {
+      key,
+      contentType: options.contentType ?? "binary/octet-stream",
+      metadata: options.metadata ?? {},
+      initiated: new Date().toISOString(),
+      parts: {},
+    };
+    mkdirSync(join(this.root, bucketName, "uploads", uploadId), { recursive: true });
+    this.save(bucket);
+    return uploadId;
+  }
+
+  putPart(
+    bucketName: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    data: Buffer,
+  ): string {
+    const bucket = this.bucket(bucketName);
+    const upload = this.upload(bucket, key, uploadId);
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
+      throw new AwsError(
+        "InvalidArgument",
+        "Part number must be an integer between 1 and 10000, inclusive",
+      );
+    }
+    writeFileSync(join(this.root, bucketName, "uploads", uploadId, String(partNumber)), data);
+    const etag = `"${createHash("md5").update(data).digest("hex")}"`;
+    upload.parts[String(partNumber)] = { etag, size: data.length };
+    this.save(bucket);
+    return etag;
+  }
+
+  completeUpload(
+    bucketName: string,
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): ObjectVersion {
+    const bucket = this.bucket(bucketName);
+    const upload = this.upload(bucket, key, uploadId);
+    if (parts.length === 0)
+      throw new AwsError(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+      );
+    const folder = join(this.root, bucketName, "uploads", uploadId);
+    const digests: Buffer[] = [];
+    const buffers: Buffer[] = [];
+    let previous = 0;
+    for (const [index, part] of parts.entries()) {
+      if (part.partNumber <= previous)
+        throw new AwsError("InvalidPartOrder", "The list of parts was not in ascending order.");
+      previous = part.partNumber;
+      const stored = upload.parts[String(part.partNumber)];
+      if (!stored || stored.etag.replaceAll('"', "") !== part.etag.replaceAll('"', "")) {
+        throw new AwsError("InvalidPart", "One or more of the specified parts could not be found.");
+      }
+      if (index < parts.length - 1 && stored.size < 5 * 1024 * 1024) {
+        throw new AwsError(
+          "EntityTooSmall",
+          "Your proposed upload is smaller than the minimum allowed object size.",
+        );
+      }
+      const data = readFileBuffer(join(folder, String(part.partNumber)));
+      digests.push(createHash("md5").update(data).digest());
+      buffers.push(data);
+    }
+    const version = this.put(
+      bucketName,
+      key,
+      { data: Buffer.concat(buffers) },
+      {
+        contentType: upload.contentType,
+        metadata: upload.metadata,
+        reason: "CompleteMultipartUpload",
+      },
+    );
+    // S3's multipart ETag: md5 of the parts' md5s, then "-<part count>".
+    version.etag = `"${createHash("md5").update(Buffer.concat(digests)).digest("hex")}-${parts.length}"`;
+    delete bucket.uploads[uploadId];
+    this.save(bucket);
+    rmSync(folder, { recursive: true, force: true });
+    return version;
+  }
+
+  abortUpload(bucketName: string, key: string, uploadId: string): void {
+    const bucket = this.bucket(bucketName);
+    this.upload(bucket, key, uploadId);
+    delete bucket.uploads[uploadId];
+    this.save(bucket);
+    rmSync(join(this.root, bucketName, "uploads", uploadId), { recursive: true, force: true });
+  }
+
+  private upload(bucket: BucketState, key: string, uploadId: string): MultipartUpload {
+    const upload = bucket.uploads[uploadId];
+    if (!upload || upload.key !== key) {
+      throw new AwsError(
+        "NoSuchUpload",
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+        404,
+      );
+    }
+    return upload;
+  }
+
+  private bucket(name: string): BucketState {
+    const bucket = this.buckets.get(name);
+    if (!bucket)
+      throw new AwsError("NoSuchBucket", "The specified bucket does not exist", 404, {
+        BucketName: name,
+      });
+    return bucket;
+  }
+
+  private newVersionId(bucket: BucketState): string {
+    return bucket.versioning === "Enabled" ? randomBytes(24).toString("base64url") : "null";
+  }
+
+  private addVersion(bucket: BucketState, key: string, version: ObjectVersion): void {
+    const versions = bucket.objects[key] ?? [];
+    if (version.versionId === "null") {
+      // Unversioned (or suspended) writes replace the "null" version in place.
+      const old = versions.findIndex((v) => v.versionId === "null");
+      if (old >= 0) {
+        const [replaced] = versions.splice(old, 1);
+        if (replaced?.file)
+          rmSync(join(this.root, bucket.name, "data", replaced.file), { force: true });
+      }
+    }
+    versions.unshift(version);
+    this.saveKey(bucket, key, versions);
+  }
+
+  private saveKey(bucket: BucketState, key: string, versions: ObjectVersion[]): void {
+    if (versions.length === 0) delete bucket.objects[key];
+    else bucket.objects[key] = versions;
+    this.save(bucket);
+  }
+
+  private save(bucket: BucketState): void {
+    writeJsonAtomic(join(this.root, bucket.name, "bucket.json"), bucket);
+  }
+
+  private nextSequencer(): string {
+    this.sequence += 1n;
+    return this.sequence.toString(16).toUpperCase().padStart(18, "0");
+  }
+}
+
+function checkKey(key: string): void {
+  if (key.length === 0) throw new AwsError("InvalidArgument", "An object key must not be empty");
+  if (Buffer.byteLength(key) > 1024) throw new AwsError("KeyTooLongError", "Your key is too long");
+}
+
+/** S3 lists keys in UTF-8 binary order. */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function readFileBuffer(path: string): Buffer {
+  if (!existsSync(path))
+    throw new AwsError("InternalError", `object data is missing on disk: ${path}`, 500);
+  return readFileSync(path);
+}

@@ -1,0 +1,176 @@
+// Runs one SageMaker job as a local process under the container contract (DESIGN §4a): an
+// /opt/ml-shaped folder (moved by MODELDROP_OPT_ML), channels and inputs staged from local S3,
+// the code unpacked, SM_* variables, stdout/stderr to CloudWatch Logs, and on exit the outputs
+// uploaded and the contract's failure files read back.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { LogsService } from "./logs.js";
+import type { ObjectStore } from "./s3-store.js";
+import { downloadObject, downloadPrefix, parseS3Uri, uploadFolder } from "./s3-uri.js";
+
+export interface JobCommand {
+  /** argv; the first element is the program. */
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export interface JobOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The contract's failure text (training `output/failure`, processing `output/message`). */
+  message: string | undefined;
+  /** Metric values matched in the log by the job's metric definitions (last value wins). */
+  metrics: Record<string, number>;
+  stoppedBy?: "user" | "max-runtime";
+}
+
+export interface RunningJob {
+  pid: number | undefined;
+  stop(reason: "user" | "max-runtime"): void;
+  done: Promise<JobOutcome>;
+}
+
+export interface RunnerContext {
+  store: ObjectStore;
+  logs: LogsService;
+  python: string;
+  /** Seconds between SIGTERM and SIGKILL when a job is stopped (SageMaker waits 120). */
+  stopGraceSeconds: number;
+}
+
+export const MESSAGE_LIMIT = 1024;
+
+/** Starts the process; the job's stdout and stderr go line by line to its log stream. */
+export function runProcess(
+  context: RunnerContext,
+  command: JobCommand,
+  log: { group: string; stream: string },
+  options: {
+    maxRuntimeSeconds: number;
+    metricDefinitions: { Name: string; Regex: string }[];
+    messageFile: string;
+  },
+): RunningJob {
+  const child: ChildProcess = spawn(command.argv[0] ?? "false", command.argv.slice(1), {
+    cwd: command.cwd,
+    env: command.env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const metrics: Record<string, number> = {};
+  const patterns = options.metricDefinitions.flatMap((d) => {
+    try {
+      return [{ name: d.Name, regex: new RegExp(d.Regex) }];
+    } catch {
+      return [];
+    }
+  });
+  const onLine = (line: string) => {
+    context.logs.append(log.group, log.stream, line);
+    for (const { name, regex } of patterns) {
+      const value = Number(regex.exec(line)?.[1]);
+      if (Number.isFinite(value)) metrics[name] = value;
+    }
+  };
+  if (child.stdout) createInterface({ input: child.stdout }).on("line", onLine);
+  if (child.stderr) createInterface({ input: child.stderr }).on("line", onLine);
+
+  let stoppedBy: JobOutcome["stoppedBy"];
+  let killTimer: NodeJS.Timeout | undefined;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      // The job's whole process group: a bootstrap's child jobs stop with it.
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      /* already gone */
+    }
+  };
+  const stop = (reason: "user" | "max-runtime") => {
+    if (stoppedBy || child.exitCode !== null) return;
+    stoppedBy = reason;
+    signalGroup("SIGTERM");
+    killTimer = setTimeout(() => signalGroup("SIGKILL"), context.stopGraceSeconds * 1000);
+  };
+  const runtimeTimer = setTimeout(() => stop("max-runtime"), options.maxRuntimeSeconds * 1000);
+  const done = new Promise<JobOutcome>((resolve) => {
+    child.on("error", (error) => onLine(`failed to start the job process: ${error.message}`));
+    child.on("close", (exitCode, signal) => {
+      clearTimeout(runtimeTimer);
+      clearTimeout(killTimer);
+      const message = existsSync(options.messageFile)
+        ? readFileSync(options.messageFile, "utf8").slice(0, MESSAGE_LIMIT).trim()
+        : undefined;
+      resolve({
+        exitCode,
+        signal,
+        message: message || undefined,
+        metrics,
+        ...(stoppedBy ? { stoppedBy } : {}),
+      });
+    });
+  });
+  return { pid: child.pid, stop, done };
+}
+
+export function unpackTarGz(archive: string, folder: string): void {
+  mkdirSync(folder, { recursive: true });
+  const result = spawnSync("tar", ["-xzf", archive, "-C", folder], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`cannot unpack ${archive}: ${result.stderr.trim()}`);
+}
+
+export function packTarGz(folder: string, archive: string): void {
+  mkdirSync(folder, { recursive: true });
+  const result = spawnSync("tar", ["-czf", archive, "-C", folder, "."], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`cannot pack ${folder}: ${result.stderr.trim()}`);
+}
+
+/** Stages an S3 location (S3Prefix or ManifestFile) into a folder. */
+export function stageS3Input(
+  store: ObjectStore,
+  uri: string,
+  dataType: string,
+  folder: string,
+): void {
+  mkdirSync(folder, { recursive: true });
+  if (dataType !== "ManifestFile") {
+    downloadPrefix(store, parseS3Uri(uri), folder);
+    return;
+  }
+  const location = parseS3Uri(uri);
+  const manifest: unknown = JSON.parse(store.read(location.bucket, location.key).toString("utf8"));
+  if (!Array.isArray(manifest) || manifest.length === 0)
+    throw new Error(`manifest ${uri} must be a JSON list starting with {"prefix": "s3://..."}`);
+  const [head, ...entries] = manifest;
+  const prefix =
+    typeof head === "object" && head !== null && "prefix" in head && typeof head.prefix === "string"
+      ? head.prefix
+      : undefined;
+  if (!prefix) throw new Error(`manifest ${uri} must start with {"prefix": "s3://..."}`);
+  for (const entry of entries) {
+    if (typeof entry !== "string") continue;
+    const source = parseS3Uri(`${prefix.replace(/\/?$/, "/")}${entry}`);
+    downloadObject(store, source, join(folder, ...entry.split("/").filter((p) => p && p !== "..")));
+  }
+}
+
+export function uploadOutputs(store: ObjectStore, folder: string, uri: string): string[] {
+  return uploadFolder(store, folder, parseS3Uri(uri));
+}
+
+export function freshFolder(path: string): string {
+  rmSync(path, { recursive: true, force: true });
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+export function writeJson(path: string, value: unknown): void {
+  writeFileSync(path, JSON.stringify(value));
+}
+
+export function defaultJobSlots(): number {
+  return Math.max(1, Math.floor(cpus().length / 2));
+}

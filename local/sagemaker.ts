@@ -1,0 +1,741 @@
+// The local SageMaker: processing, training and transform jobs and models. Requests are
+// validated against botocore's official API model, jobs wait for a free slot (instead of
+// failing on capacity) and then run as local processes under the container contract.
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { loadServiceModel, validateRequest } from "./aws-model.js";
+import { readJsonFile, writeJsonAtomic } from "./files.js";
+import { AwsError, isRecord } from "./http.js";
+import type { JsonService } from "./json-service.js";
+import { optionalString, requireString } from "./json-service.js";
+import type { LogsService } from "./logs.js";
+import type { ObjectStore } from "./s3-store.js";
+import { downloadObject, parseS3Uri } from "./s3-uri.js";
+import {
+  freshFolder,
+  type JobCommand,
+  type JobOutcome,
+  packTarGz,
+  type RunnerContext,
+  type RunningJob,
+  runProcess,
+  stageS3Input,
+  unpackTarGz,
+  uploadOutputs,
+  writeJson,
+} from "./sagemaker-runner.js";
+
+export type JobKind = "Training" | "Processing" | "Transform";
+type Record_ = Record<string, unknown>;
+
+interface JobRecord {
+  kind: JobKind;
+  name: string;
+  /** The Describe answer as stored (timestamps in epoch seconds, as the JSON protocol sends them). */
+  describe: Record_;
+  /** The job's process group while it runs, so a restart can end a job orphaned by a crash. */
+  pid?: number;
+}
+
+export interface SageMakerOptions {
+  stateDir: string;
+  region: string;
+  account: string;
+  store: ObjectStore;
+  logs: LogsService;
+  python: string;
+  slots: number;
+  stopGraceSeconds?: number;
+  /** Told about every job status change (the Step Functions `.sync` waiters listen here). */
+  onStatus?: (kind: JobKind, name: string, status: string) => void;
+}
+
+const STATUS_FIELD: Record<JobKind, string> = {
+  Training: "TrainingJobStatus",
+  Processing: "ProcessingJobStatus",
+  Transform: "TransformJobStatus",
+};
+const TERMINAL = new Set(["Completed", "Failed", "Stopped"]);
+const LOG_GROUP: Record<JobKind, string> = {
+  Training: "/aws/sagemaker/TrainingJobs",
+  Processing: "/aws/sagemaker/ProcessingJobs",
+  Transform: "/aws/sagemaker/TransformJobs",
+};
+
+export class SageMakerService implements JsonService {
+  readonly contentType = "application/x-amz-json-1.1";
+  private readonly root: string;
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly models = new Map<string, Record_>();
+  private readonly running = new Map<string, RunningJob>();
+  private readonly queue: JobRecord[] = [];
+  private readonly waiters = new Set<() => void>();
+  private readonly context: RunnerContext;
+
+  constructor(private readonly options: SageMakerOptions) {
+    this.root = join(options.stateDir, "sagemaker");
+    this.context = {
+      store: options.store,
+      logs: options.logs,
+      python: options.python,
+      stopGraceSeconds: options.stopGraceSeconds ?? 10,
+    };
+    for (const kind of ["Training", "Processing", "Transform"] as const) {
+      const folder = join(this.root, "records", kind);
+      if (!existsSync(folder)) continue;
+      for (const file of readdirSync(folder)) {
+        const record = readJsonFile(join(folder, file), undefined) as JobRecord | undefined;
+        if (record) this.jobs.set(jobKey(kind, record.name), record);
+      }
+    }
+    for (const [name, model] of Object.entries(
+      readJsonFile(join(this.root, "models.json"), {}) as Record<string, Record_>,
+    ))
+      this.models.set(name, model);
+  }
+
+  /** Jobs whose process died with the previous local cloud can never finish: fail them now. */
+  reconcileAfterRestart(): string[] {
+    const failed: string[] = [];
+    for (const record of this.jobs.values()) {
+      const status = String(record.describe[STATUS_FIELD[record.kind]]);
+      if (TERMINAL.has(status)) continue;
+      if (record.pid) killGroup(record.pid);
+      this.finish(record, "Failed", {
+        FailureReason: "InternalServerError: the local cloud restarted while this job was running",
+      });
+      failed.push(record.name);
+    }
+    return failed;
+  }
+
+  validate(operation: string, input: Record_): void {
+    const error = validateRequest(loadServiceModel("sagemaker"), operation, input);
+    if (error) throw new AwsError(error.name, error.message);
+  }
+
+  readonly operations = {
+    CreateTrainingJob: (input: Record_) =>
+      this.create("Training", requireString(input, "TrainingJobName"), input),
+    CreateProcessingJob: (input: Record_) =>
+      this.create("Processing", requireString(input, "ProcessingJobName"), input),
+    CreateTransformJob: (input: Record_) =>
+      this.create("Transform", requireString(input, "TransformJobName"), input),
+    DescribeTrainingJob: (input: Record_) =>
+      this.job("Training", requireString(input, "TrainingJobName")).describe,
+    DescribeProcessingJob: (input: Record_) =>
+      this.job("Processing", requireString(input, "ProcessingJobName")).describe,
+    DescribeTransformJob: (input: Record_) =>
+      this.job("Transform", requireString(input, "TransformJobName")).describe,
+    StopTrainingJob: (input: Record_) =>
+      this.stop("Training", requireString(input, "TrainingJobName")),
+    StopProcessingJob: (input: Record_) =>
+      this.stop("Processing", requireString(input, "ProcessingJobName")),
+    StopTransformJob: (input: Record_) =>
+      this.stop("Transform", requireString(input, "TransformJobName")),
+    ListTrainingJobs: (input: Record_) => ({ TrainingJobSummaries: this.list("Training", input) }),
+    ListProcessingJobs: (input: Record_) => ({
+      ProcessingJobSummaries: this.list("Processing", input),
+    }),
+    ListTransformJobs: (input: Record_) => ({
+      TransformJobSummaries: this.list("Transform", input),
+    }),
+    CreateModel: (input: Record_) => this.createModel(input),
+    DescribeModel: (input: Record_) => this.model(requireString(input, "ModelName")),
+    DeleteModel: (input: Record_) => {
+      const name = requireString(input, "ModelName");
+      this.model(name);
+      this.models.delete(name);
+      this.saveModels();
+      return {};
+    },
+    ListModels: () => ({
+      Models: [...this.models.values()].map((m) => ({
+        ModelName: m.ModelName,
+        ModelArn: m.ModelArn,
+        CreationTime: m.CreationTime,
+      })),
+    }),
+  };
+
+  describe(kind: JobKind, name: string): Record_ {
+    return this.job(kind, name).describe;
+  }
+
+  status(kind: JobKind, name: string): string {
+    return String(this.job(kind, name).describe[STATUS_FIELD[kind]]);
+  }
+
+  /** Resolves at the job's next status change (or at once if it has ended). */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.add(resolve));
+  }
+
+  stopJob(kind: JobKind, name: string): void {
+    this.stop(kind, name);
+  }
+
+  async shutdown(): Promise<void> {
+    const done = [...this.running.values()].map((job) => {
+      job.stop("user");
+      return job.done;
+    });
+    await Promise.all(done);
+  }
+
+  private create(kind: JobKind, name: string, input: Record_): Record_ {
+    const key = jobKey(kind, name);
+    const arnName = `${kind === "Training" ? "training" : kind === "Processing" ? "processing" : "transform"}-job/${name.toLowerCase()}`;
+    const arn = `arn:aws:sagemaker:${this.options.region}:${this.options.account}:${arnName}`;
+    if (this.jobs.has(key)) {
+      throw new AwsError(
+        "ResourceInUse",
+        `${kind} job names must be unique within an AWS account and region, and a ${kind.toLowerCase()} job with this name already exists (${arn})`,
+      );
+    }
+    if (kind === "Transform") this.model(requireString(input, "ModelName"));
+    const now = Date.now() / 1000;
+    const describe: Record_ = {
+      ...input,
+      [`${kind}JobArn`]: arn,
+      [STATUS_FIELD[kind]]: "InProgress",
+      CreationTime: now,
+      LastModifiedTime: now,
+    };
+    if (kind === "Training") {
+      describe.SecondaryStatus = "Starting";
+      describe.SecondaryStatusTransitions = [
+        { Status: "Starting", StartTime: now, StatusMessage: "Waiting for a free local job slot" },
+      ];
+    }
+    const record: JobRecord = { kind, name, describe };
+    this.jobs.set(key, record);
+    this.save(record);
+    this.queue.push(record);
+    this.pump();
+    return { [`${kind}JobArn`]: arn };
+  }
+
+  private pump(): void {
+    while (this.running.size < this.options.slots && this.queue.length > 0) {
+      const record = this.queue.shift();
+      if (!record || TERMINAL.has(String(record.describe[STATUS_FIELD[record.kind]]))) continue;
+      this.launch(record).catch((error: unknown) => {
+        this.finish(record, "Failed", {
+          FailureReason: `InternalServerError: ${error instanceof Error ? error.message : String(error)}`,
+        });
+      });
+    }
+  }
+
+  private async launch(record: JobRecord): Promise<void> {
+    const folder = freshFolder(join(this.root, "jobs", record.kind, record.name));
+    const start = Date.now() / 1000;
+    this.update(record, { [`${record.kind}StartTime`]: start });
+    this.transition(record, "Downloading", "Preparing the instances and downloading input data");
+    const prepared =
+      record.kind === "Training"
+        ? this.prepareTraining(record, folder)
+        : record.kind === "Processing"
+          ? this.prepareProcessing(record, folder)
+          : this.prepareTransform(record, folder);
+    const stream = `${record.name}/algo-1-${Math.floor(start)}`;
+    const stopping = record.describe.StoppingCondition;
+    const maxRuntimeSeconds =
+      isRecord(stopping) && typeof stopping.MaxRuntimeInSeconds === "number"
+        ? stopping.MaxRuntimeInSeconds
+        : 86400;
+    const spec = record.describe.AlgorithmSpecification;
+    const metricDefinitions =
+      isRecord(spec) && Array.isArray(spec.MetricDefinitions)
+        ? (spec.MetricDefinitions as { Name: string; Regex: string }[])
+        : [];
+    this.transition(
+      record,
+      record.kind === "Training" ? "Training" : "InProgress",
+      record.kind === "Training"
+        ? "Training image download completed. Training in progress."
+        : "Running",
+    );
+    const job = runProcess(
+      this.context,
+      prepared.command,
+      { group: LOG_GROUP[record.kind], stream },
+      { maxRuntimeSeconds, metricDefinitions, messageFile: prepared.messageFile },
+    );
+    this.running.set(jobKey(record.kind, record.name), job);
+    if (job.pid) {
+      record.pid = job.pid;
+      this.save(record);
+    }
+    let outcome: JobOutcome;
+    try {
+      outcome = await job.done;
+    } finally {
+      this.running.delete(jobKey(record.kind, record.name));
+      this.pump();
+    }
+    this.complete(record, folder, prepared, outcome, start);
+  }
+
+  private complete(
+    record: JobRecord,
+    folder: string,
+    prepared: Prepared,
+    outcome: JobOutcome,
+    start: number,
+  ): void {
+    const end = Date.now() / 1000;
+    const seconds = Math.max(1, Math.round(end - start));
+    const timing: Record_ = { [`${record.kind}EndTime`]: end };
+    if (record.kind === "Training") {
+      Object.assign(timing, { TrainingTimeInSeconds: seconds, BillableTimeInSeconds: seconds });
+      const metrics = Object.entries(outcome.metrics).map(([MetricName, Value]) => ({
+        MetricName,
+        Value,
+        Timestamp: end,
+      }));
+      if (metrics.length > 0) timing.FinalMetricDataList = metrics;
+    }
+    if (record.kind === "Processing" && outcome.message) timing.ExitMessage = outcome.message;
+    if (outcome.stoppedBy === "user") {
+      this.transition(record, "Stopped", "Training job stopped by the user");
+      this.finish(record, "Stopped", timing);
+      return;
+    }
+    if (outcome.stoppedBy === "max-runtime") {
+      this.transition(record, "MaxRuntimeExceeded", "The job exceeded MaxRuntimeInSeconds");
+      this.finish(record, "Stopped", {
+        ...timing,
+        FailureReason: "MaxRuntimeExceeded: the job ran past MaxRuntimeInSeconds and was stopped",
+      });
+      return;
+    }
+    if (outcome.exitCode !== 0) {
+      const reason =
+        record.kind === "Training"
+          ? `AlgorithmError: ${outcome.message ?? `the training script exited with code ${outcome.exitCode ?? outcome.signal}`}`
+          : record.kind === "Processing"
+            ? "AlgorithmError: See job logs for more information"
+            : `ClientError: ${outcome.message ?? `the transform exited with code ${outcome.exitCode ?? outcome.signal}; see the job log`}`;
+      this.transition(record, "Failed", reason);
+      this.finish(record, "Failed", { ...timing, FailureReason: reason });
+      return;
+    }
+    try {
+      this.transition(record, "Uploading", "Uploading generated training model");
+      prepared.upload();
+    } catch (error) {
+      const reason = `InternalServerError: uploading the outputs failed: ${error instanceof Error ? error.message : String(error)}`;
+      this.finish(record, "Failed", { ...timing, FailureReason: reason });
+      return;
+    }
+    this.transition(record, "Completed", "Job completed");
+    this.finish(record, "Completed", timing);
+    rmSafe(folder);
+  }
+
+  private prepareTraining(record: JobRecord, base: string): Prepared {
+    const d = record.describe;
+    const hyperparameters = isRecord(d.HyperParameters)
+      ? (d.HyperParameters as Record<string, string>)
+      : {};
+    const config = join(base, "input", "config");
+    mkdirSync(config, { recursive: true });
+    const userHyperparameters = Object.fromEntries(
+      Object.entries(hyperparameters).filter(([k]) => !k.startsWith("sagemaker_")),
+    );
+    writeJson(join(config, "hyperparameters.json"), hyperparameters);
+    writeJson(join(config, "resourceconfig.json"), {
+      current_host: "algo-1",
+      hosts: ["algo-1"],
+      network_interface_name: "eth0",
+      current_group_name: "homogeneousCluster",
+      current_instance_type: instanceType(d.ResourceConfig),
+      instance_groups: [],
+    });
+    const channels = Array.isArray(d.InputDataConfig) ? d.InputDataConfig.filter(isRecord) : [];
+    const inputConfig: Record_ = {};
+    const env: Record<string, string> = {};
+    for (const channel of channels) {
+      const name = String(channel.ChannelName);
+      const source =
+        isRecord(channel.DataSource) && isRecord(channel.DataSource.S3DataSource)
+          ? channel.DataSource.S3DataSource
+          : undefined;
+      if (!source)
+        throw new Error(
+          `channel ${name} has no S3DataSource (the local cloud reads channels from S3 only)`,
+        );
+      const folder = join(base, "input", "data", name);
+      stageS3Input(
+        this.options.store,
+        String(source.S3Uri),
+        String(source.S3DataType ?? "S3Prefix"),
+        folder,
+      );
+      inputConfig[name] = {
+        TrainingInputMode: "File",
+        S3DistributionType: source.S3DataDistributionType ?? "FullyReplicated",
+        RecordWrapperType: "None",
+      };
+      env[`SM_CHANNEL_${name.toUpperCase()}`] = folder;
+    }
+    writeJson(join(config, "inputdataconfig.json"), inputConfig);
+    const program = hyperparameters.sagemaker_program;
+    const submit = hyperparameters.sagemaker_submit_directory;
+    if (!program || !submit)
+      throw new Error(
+        "training jobs need the sagemaker_program and sagemaker_submit_directory hyperparameters (script mode)",
+      );
+    const code = join(base, "code");
+    const archive = join(base, "sourcedir.tar.gz");
+    downloadObject(this.options.store, parseS3Uri(stripQuotes(submit)), archive);
+    unpackTarGz(archive, code);
+    const model = join(base, "model");
+    const outputData = join(base, "output", "data");
+    mkdirSync(model, { recursive: true });
+    mkdirSync(outputData, { recursive: true });
+    // The training toolkit passes hyperparameters to the script as `--name value` arguments.
+    const args = Object.entries(userHyperparameters).flatMap(([k, v]) => [
+      `--${k}`,
+      stripQuotes(v),
+    ]);
+    const output = isRecord(d.OutputDataConfig) ? String(d.OutputDataConfig.S3OutputPath) : "";
+    const jobOutput = `${output.replace(/\/$/, "")}/${record.name}/output`;
+    this.update(record, { ModelArtifacts: { S3ModelArtifacts: `${jobOutput}/model.tar.gz` } });
+    return {
+      command: {
+        argv: [this.options.python, stripQuotes(program), ...args],
+        cwd: code,
+        env: {
+          ...this.baseEnv(base),
+          ...env,
+          TRAINING_JOB_NAME: record.name,
+          SM_MODEL_DIR: model,
+          SM_OUTPUT_DATA_DIR: outputData,
+          SM_CHANNELS: JSON.stringify(Object.keys(inputConfig)),
+          SM_HPS: JSON.stringify(userHyperparameters),
+          SM_USER_ARGS: JSON.stringify(args),
+          SM_CURRENT_HOST: "algo-1",
+          SM_HOSTS: '["algo-1"]',
+          SM_CURRENT_INSTANCE_TYPE: instanceType(d.ResourceConfig),
+          SM_INPUT_CONFIG_DIR: config,
+          SM_MODULE_DIR: String(submit),
+          ...Object.fromEntries(
+            Object.entries(userHyperparameters).map(([k, v]) => [
+              `SM_HP_${k.toUpperCase()}`,
+              stripQuotes(v),
+            ]),
+          ),
+        },
+      },
+      messageFile: join(base, "output", "failure"),
+      upload: () => {
+        const archiveOut = join(base, "model.tar.gz");
+        packTarGz(model, archiveOut);
+        const target = parseS3Uri(`${jobOutput}/model.tar.gz`);
+        this.options.store.put(target.bucket, target.key, { file: archiveOut });
+        const dataOut = join(base, "output.tar.gz");
+        packTarGz(outputData, dataOut);
+        const outputTarget = parseS3Uri(`${jobOutput}/output.tar.gz`);
+        this.options.store.put(outputTarget.bucket, outputTarget.key, { file: dataOut });
+      },
+    };
+  }
+
+  private prepareProcessing(record: JobRecord, base: string): Prepared {
+    const d = record.describe;
+    const app = isRecord(d.AppSpecification) ? d.AppSpecification : {};
+    const local = (path: string) =>
+      path.startsWith("/opt/ml/") ? join(base, path.slice("/opt/ml/".length)) : path;
+    for (const input of Array.isArray(d.ProcessingInputs)
+      ? d.ProcessingInputs.filter(isRecord)
+      : []) {
+      const source = isRecord(input.S3Input) ? input.S3Input : undefined;
+      if (!source)
+        throw new Error(
+          `processing input ${String(input.InputName)} has no S3Input (the local cloud reads inputs from S3 only)`,
+        );
+      stageS3Input(
+        this.options.store,
+        String(source.S3Uri),
+        String(source.S3DataType ?? "S3Prefix"),
+        local(String(source.LocalPath)),
+      );
+    }
+    const outputs =
+      isRecord(d.ProcessingOutputConfig) && Array.isArray(d.ProcessingOutputConfig.Outputs)
+        ? d.ProcessingOutputConfig.Outputs.filter(isRecord)
+        : [];
+    const targets = outputs.flatMap((o) =>
+      isRecord(o.S3Output)
+        ? [{ folder: local(String(o.S3Output.LocalPath)), uri: String(o.S3Output.S3Uri) }]
+        : [],
+    );
+    for (const t of targets) mkdirSync(t.folder, { recursive: true });
+    const entrypoint = Array.isArray(app.ContainerEntrypoint)
+      ? app.ContainerEntrypoint.map(String)
+      : [];
+    const args = Array.isArray(app.ContainerArguments) ? app.ContainerArguments.map(String) : [];
+    const argv = [...entrypoint, ...args].map((a, i) =>
+      i === 0 && /^python3?$/.test(a) ? this.options.python : local(a),
+    );
+    if (argv.length === 0)
+      throw new Error(
+        "the processing job has no ContainerEntrypoint (the local cloud cannot run an image default command)",
+      );
+    const environment = isRecord(d.Environment) ? (d.Environment as Record<string, string>) : {};
+    return {
+      command: { argv, cwd: base, env: { ...this.baseEnv(base), ...environment } },
+      messageFile: join(base, "output", "message"),
+      upload: () => {
+        for (const t of targets) uploadOutputs(this.options.store, t.folder, t.uri);
+      },
+    };
+  }
+
+  private prepareTransform(record: JobRecord, base: string): Prepared {
+    const d = record.describe;
+    const model = this.model(String(d.ModelName));
+    const container = isRecord(model.PrimaryContainer) ? model.PrimaryContainer : {};
+    const modelEnv = isRecord(container.Environment)
+      ? (container.Environment as Record<string, string>)
+      : {};
+    const modelArchive = join(base, "model.tar.gz");
+    downloadObject(this.options.store, parseS3Uri(String(container.ModelDataUrl)), modelArchive);
+    const code = join(base, "code");
+    if (modelEnv.SAGEMAKER_SUBMIT_DIRECTORY) {
+      const archive = join(base, "sourcedir.tar.gz");
+      downloadObject(this.options.store, parseS3Uri(modelEnv.SAGEMAKER_SUBMIT_DIRECTORY), archive);
+      unpackTarGz(archive, code);
+    } else {
+      mkdirSync(code, { recursive: true });
+    }
+    const input = isRecord(d.TransformInput) ? d.TransformInput : {};
+    const source =
+      isRecord(input.DataSource) && isRecord(input.DataSource.S3DataSource)
+        ? input.DataSource.S3DataSource
+        : {};
+    const inputs = join(base, "input");
+    stageS3Input(
+      this.options.store,
+      String(source.S3Uri),
+      String(source.S3DataType ?? "S3Prefix"),
+      inputs,
+    );
+    const output = isRecord(d.TransformOutput) ? d.TransformOutput : {};
+    const outputs = join(base, "output", "predictions");
+    mkdirSync(outputs, { recursive: true });
+    const argv = [
+      this.options.python,
+      "-m",
+      "modeldrop_ml.batch_transform",
+      "--model",
+      modelArchive,
+      "--input",
+      inputs,
+      "--output",
+      outputs,
+      "--content-type",
+      String(input.ContentType ?? "text/csv"),
+      "--accept",
+      String(output.Accept ?? "application/jsonlines"),
+      "--split-type",
+      String(input.SplitType ?? "None"),
+      "--batch-strategy",
+      String(d.BatchStrategy ?? "MultiRecord"),
+      "--max-payload-mb",
+      String(d.MaxPayloadInMB ?? 6),
+    ];
+    return {
+      command: { argv, cwd: code, env: { ...this.baseEnv(base), ...modelEnv, PYTHONPATH: code } },
+      messageFile: join(base, "output", "message"),
+      upload: () => {
+        uploadOutputs(this.options.store, outputs, String(output.S3OutputPath));
+      },
+    };
+  }
+
+  private baseEnv(base: string): Record<string, string> {
+    const keep = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"];
+    const env: Record<string, string> = {};
+    for (const name of keep) {
+      const value = process.env[name];
+      if (value !== undefined) env[name] = value;
+    }
+    return {
+      ...env,
+      MODELDROP_OPT_ML: base,
+      SM_NUM_GPUS: "0",
+      PYTHONUNBUFFERED: "1",
+      AWS_REGION: this.options.region,
+    };
+  }
+
+  private stop(kind: JobKind, name: string): Record_ {
+    const record = this.job(kind, name);
+    const status = String(record.describe[STATUS_FIELD[kind]]);
+    if (TERMINAL.has(status)) {
+      throw new AwsError(
+        "ValidationException",
+        `The request was rejected because the ${kind.toLowerCase()} job is in status ${status}.`,
+      );
+    }
+    const running = this.running.get(jobKey(kind, name));
+    this.update(record, { [STATUS_FIELD[kind]]: "Stopping" });
+    if (kind === "Training") this.transition(record, "Stopping", "Stopping the training job");
+    if (running) running.stop("user");
+    else this.finish(record, "Stopped", {});
+    return {};
+  }
+
+  private list(kind: JobKind, input: Record_): Record_[] {
+    const contains = optionalString(input, "NameContains")?.toLowerCase();
+    const status = optionalString(input, "StatusEquals");
+    const max = typeof input.MaxResults === "number" ? input.MaxResults : 100;
+    return [...this.jobs.values()]
+      .filter(
+        (r) =>
+          r.kind === kind &&
+          (!contains || r.name.toLowerCase().includes(contains)) &&
+          (!status || r.describe[STATUS_FIELD[kind]] === status),
+      )
+      .sort((a, b) => Number(b.describe.CreationTime) - Number(a.describe.CreationTime))
+      .slice(0, max)
+      .map((r) => ({
+        [`${kind}JobName`]: r.name,
+        [`${kind}JobArn`]: r.describe[`${kind}JobArn`],
+        CreationTime: r.describe.CreationTime,
+        LastModifiedTime: r.describe.LastModifiedTime,
+        [`${kind}EndTime`]: r.describe[`${kind}EndTime`],
+        [STATUS_FIELD[kind]]: r.describe[STATUS_FIELD[kind]],
+      }));
+  }
+
+  private createModel(input: Record_): Record_ {
+    const name = requireString(input, "ModelName");
+    const arn = `arn:aws:sagemaker:${this.options.region}:${this.options.account}:model/${name.toLowerCase()}`;
+    if (this.models.has(name))
+      throw new AwsError("ValidationException", `Cannot create already existing model "${arn}".`);
+    this.models.set(name, { ...input, ModelArn: arn, CreationTime: Date.now() / 1000 });
+    this.saveModels();
+    return { ModelArn: arn };
+  }
+
+  private model(name: string): Record_ {
+    const model = this.models.get(name);
+    if (!model)
+      throw new AwsError(
+        "ValidationException",
+        `Could not find model "arn:aws:sagemaker:${this.options.region}:${this.options.account}:model/${name.toLowerCase()}".`,
+      );
+    return model;
+  }
+
+  private job(kind: JobKind, name: string): JobRecord {
+    const record = this.jobs.get(jobKey(kind, name));
+    if (!record)
+      throw new AwsError(
+        "ResourceNotFound",
+        `Requested resource not found: ${kind.toLowerCase()} job ${name}`,
+      );
+    return record;
+  }
+
+  private transition(record: JobRecord, status: string, message: string): void {
+    if (record.kind !== "Training") return;
+    const now = Date.now() / 1000;
+    const transitions = Array.isArray(record.describe.SecondaryStatusTransitions)
+      ? record.describe.SecondaryStatusTransitions.filter(isRecord)
+      : [];
+    const last = transitions.at(-1);
+    if (last && last.EndTime === undefined) last.EndTime = now;
+    if (!TERMINAL.has(status) && status !== "MaxRuntimeExceeded")
+      transitions.push({ Status: status, StartTime: now, StatusMessage: message });
+    else transitions.push({ Status: status, StartTime: now, EndTime: now, StatusMessage: message });
+    this.update(record, { SecondaryStatus: status, SecondaryStatusTransitions: transitions });
+  }
+
+  private finish(
+    record: JobRecord,
+    status: "Completed" | "Failed" | "Stopped",
+    fields: Record_,
+  ): void {
+    if (
+      record.kind === "Training" &&
+      !TERMINAL.has(String(record.describe.SecondaryStatus)) &&
+      record.describe.SecondaryStatus !== "MaxRuntimeExceeded"
+    ) {
+      this.transition(
+        record,
+        status,
+        status === "Failed" ? String(fields.FailureReason ?? "Failed") : status,
+      );
+    }
+    delete record.pid;
+    this.update(record, { ...fields, [STATUS_FIELD[record.kind]]: status });
+  }
+
+  private update(record: JobRecord, fields: Record_): void {
+    Object.assign(record.describe, fields, { LastModifiedTime: Date.now() / 1000 });
+    this.save(record);
+    this.options.onStatus?.(
+      record.kind,
+      record.name,
+      String(record.describe[STATUS_FIELD[record.kind]]),
+    );
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  private save(record: JobRecord): void {
+    writeJsonAtomic(join(this.root, "records", record.kind, `${record.name}.json`), record);
+  }
+
+  private saveModels(): void {
+    writeJsonAtomic(join(this.root, "models.json"), Object.fromEntries(this.models));
+  }
+}
+
+interface Prepared {
+  command: JobCommand;
+  messageFile: string;
+  upload: () => void;
+}
+
+function jobKey(kind: JobKind, name: string): string {
+  // Job names are unique regardless of case on AWS (ARNs are lower-cased).
+  return `${kind}:${name.toLowerCase()}`;
+}
+
+function instanceType(config: unknown): string {
+  return isRecord(config) && typeof config.InstanceType === "string"
+    ? config.InstanceType
+    : "ml.m5.large";
+}
+
+/** The SageMaker Python SDK JSON-encodes hyperparameter strings (`"\"train.py\""`); accept both. */
+function stripQuotes(value: string): string {
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"')
+    ? value.slice(1, -1)
+    : value;
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    /* the process is gone already */
+  }
+}
+
+function rmSafe(folder: string): void {
+  // Completed job folders are large (channels, model); failed ones are kept for inspection.
+  try {
+    rmSync(folder, { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
+}

@@ -1,0 +1,79 @@
+// `modeldrop up`: the local cloud in the foreground until Ctrl-C.
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startLocalCloud } from "./cloud.js";
+import { templatePath } from "./stack.js";
+
+const USAGE = `usage: modeldrop up [--port N] [--state-dir DIR] [--inbox DIR] [--stack DIR] [--param Name=Value]...
+
+Starts the local cloud in the foreground and stops it cleanly on Ctrl-C.
+  --port       port to listen on (default 4566; 0 picks a free one)
+  --state-dir  where data, logs and the email outbox live (default ./.modeldrop)
+  --inbox      the folder watched for datasets (default ./inbox)
+  --stack      the packaged stack folder (default: .serverless of the modeldrop project)
+  --param      a stack parameter, repeatable`;
+
+export async function up(argv: string[], projectRoot: string): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string", default: "4566" },
+      "state-dir": { type: "string", default: ".modeldrop" },
+      inbox: { type: "string", default: "inbox" },
+      stack: { type: "string" },
+      param: { type: "string", multiple: true, default: [] },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`modeldrop up: --port must be a port number, not ${values.port}`);
+    return 2;
+  }
+  const parameters: Record<string, string> = {};
+  for (const pair of values.param) {
+    const at = pair.indexOf("=");
+    if (at < 1) {
+      console.error(`modeldrop up: --param needs Name=Value, not ${pair}`);
+      return 2;
+    }
+    parameters[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  const stackDir = resolve(values.stack ?? resolve(projectRoot, ".serverless"));
+  const hasStack = existsSync(templatePath(stackDir));
+  const cloud = await startLocalCloud({
+    stateDir: values["state-dir"],
+    port,
+    ...(hasStack ? { stack: { dir: stackDir, parameters } } : {}),
+    inbox: { folder: values.inbox },
+    log: (line) => console.log(line),
+  });
+  console.log(`local cloud: ${cloud.endpoint}`);
+  console.log(`state:       ${cloud.stateDir}`);
+  if (cloud.inbox)
+    console.log(`inbox:       ${resolve(values.inbox)} → s3://${cloud.inboxBucket}/inbox/`);
+  else
+    console.log(
+      hasStack
+        ? "inbox:       not watched (the stack has no DataBucketName output)"
+        : `stack:       none found at ${stackDir}; services start empty and the inbox is not watched`,
+    );
+  console.log(
+    "Point the AWS CLI or SDK at it: AWS_ENDPOINT_URL=" +
+      cloud.endpoint +
+      " (any credentials). Ctrl-C stops it.",
+  );
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  console.log("stopping the local cloud…");
+  await cloud.stop();
+  return 0;
+}

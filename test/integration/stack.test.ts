@@ -1,0 +1,274 @@
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DescribeTrainingJobCommand, SageMakerClient } from "@aws-sdk/client-sagemaker";
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from "@aws-sdk/client-sfn";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LocalCloud } from "../../local/cloud.js";
+import { packageFixtureStack } from "./fixture-stack.js";
+import { type ClientConfig, startTestCloud } from "./helpers.js";
+
+let cloud: LocalCloud;
+let config: ClientConfig;
+let cleanup: () => Promise<void>;
+let eventsFile: string;
+let bucket: string;
+let pipeline: string;
+
+function recorded(): { invocations: number; event: Record<string, unknown> }[] {
+  if (!existsSync(eventsFile)) return [];
+  return readFileSync(eventsFile, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+async function until<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeAll(async () => {
+  const stack = packageFixtureStack();
+  eventsFile = join(mkdtempSync(join(tmpdir(), "events-")), "events.jsonl");
+  const started = await startTestCloud({
+    stack: { dir: stack.dir, stackName: "fixture", parameters: { EventsFile: eventsFile } },
+    stopGraceSeconds: 1,
+  });
+  ({ cloud, config, cleanup } = started);
+  bucket = cloud.stack?.outputs.DataBucketName ?? "";
+  pipeline = cloud.stack?.outputs.PipelineArn ?? "";
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: "code/sourcedir.tar.gz", Body: stack.sourcedir }),
+  );
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: "data/train/rows.csv", Body: "x\n1\n" }),
+  );
+});
+
+afterAll(async () => {
+  await cleanup();
+});
+
+describe("the local cloud built from a packaged stack", () => {
+  it("creates the template resources with their resolved names", async () => {
+    const table = await new DynamoDBClient(config).send(
+      new DescribeTableCommand({ TableName: "fixture-runs" }),
+    );
+    const parameter = await new SSMClient(config).send(
+      new GetParameterCommand({ Name: "/fixture/slack-webhook" }),
+    );
+
+    expect(bucket).toBe("fixture-data-000000000000");
+    expect(table.Table?.KeySchema).toEqual([{ AttributeName: "id", KeyType: "HASH" }]);
+    expect(parameter.Parameter?.Value).toBe("unset");
+    expect(cloud.stack?.ignored).toContain("AWS::IAM::Role");
+  });
+
+  it("delivers an upload to inbox/ to the rule target exactly once, and an upload elsewhere not at all", async () => {
+    const s3 = new S3Client({ ...config, forcePathStyle: true });
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: "inbox/my data+v1.csv", Body: "a,b\n1,2\n" }),
+    );
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: "runs/r1/input/other.csv", Body: "a\n" }),
+    );
+    await cloud.events.settle();
+
+    const deliveries = recorded().filter((r) => r.event["detail-type"] === "Object Created");
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]?.event).toMatchObject({
+      source: "aws.s3",
+      detail: {
+        bucket: { name: bucket },
+        object: { key: "inbox/my+data%2Bv1.csv", size: 8, "version-id": put.VersionId },
+        reason: "PutObject",
+      },
+    });
+  });
+
+  it("runs an execution through a Lambda task and a .sync training job, with history and outputs", async () => {
+    const sfn = new SFNClient(config);
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: pipeline,
+        name: "run-ok",
+        input: JSON.stringify({ x: 21, jobName: "run-ok-train", mode: "ok" }),
+      }),
+    );
+
+    const done = await until(async () => {
+      const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return e.status === "RUNNING" ? undefined : e;
+    }, "the execution to end");
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+
+    expect({ status: done.status, error: done.error, cause: done.cause }).toEqual({
+      status: "SUCCEEDED",
+      error: undefined,
+      cause: undefined,
+    });
+    expect(JSON.parse(done.output ?? "{}")).toMatchObject({
+      compute: { score: 42 },
+      train: {
+        status: "Completed",
+        model: `s3://${bucket}/runs/run-ok/jobs/run-ok-train/output/model.tar.gz`,
+      },
+    });
+    const task = [
+      "TaskStateEntered",
+      "TaskScheduled",
+      "TaskStarted",
+      "TaskSucceeded",
+      "TaskStateExited",
+    ];
+    expect(history.events?.map((e) => e.type)).toEqual([
+      "ExecutionStarted",
+      ...task,
+      ...task,
+      "SucceedStateEntered",
+      "SucceedStateExited",
+      "ExecutionSucceeded",
+    ]);
+    const artifact = await new S3Client({ ...config, forcePathStyle: true }).send(
+      new HeadObjectCommand({
+        Bucket: bucket,
+        Key: "runs/run-ok/jobs/run-ok-train/output/model.tar.gz",
+      }),
+    );
+    expect(artifact.ContentLength).toBeGreaterThan(0);
+  });
+
+  it("starts an execution once per name: the same input is idempotent, another input conflicts", async () => {
+    const sfn = new SFNClient(config);
+    const input = JSON.stringify({ x: 1, jobName: "idem-train", mode: "sleep" });
+    const first = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: pipeline, name: "idem", input }),
+    );
+    const again = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: pipeline, name: "idem", input }),
+    );
+    const conflicting = sfn.send(
+      new StartExecutionCommand({ stateMachineArn: pipeline, name: "idem", input: '{"x": 2}' }),
+    );
+
+    expect(again.executionArn).toBe(first.executionArn);
+    await expect(conflicting).rejects.toMatchObject({ name: "ExecutionAlreadyExists" });
+    await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
+  });
+
+  it("follows the Catch path when the Lambda task throws a named error", async () => {
+    const sfn = new SFNClient(config);
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: pipeline,
+        name: "run-rejected",
+        input: JSON.stringify({ reject: "no rows" }),
+      }),
+    );
+
+    const done = await until(async () => {
+      const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return e.status === "RUNNING" ? undefined : e;
+    }, "the execution to end");
+
+    expect({ status: done.status, error: done.error, cause: done.cause }).toEqual({
+      status: "SUCCEEDED",
+      error: undefined,
+      cause: undefined,
+    });
+    const output = JSON.parse(done.output ?? "{}");
+    expect(output.outcome).toBe("rejected");
+    expect(output.failure.Error).toBe("DatasetRejected");
+    expect(JSON.parse(output.failure.Cause)).toMatchObject({
+      errorType: "DatasetRejected",
+      errorMessage: "the dataset was rejected: no rows",
+    });
+  });
+
+  it("fails the execution with the job as cause when training fails, and emits the status-change event", async () => {
+    const sfn = new SFNClient(config);
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: pipeline,
+        name: "run-fails",
+        input: JSON.stringify({ x: 1, jobName: "run-fails-train", mode: "fail" }),
+      }),
+    );
+
+    const done = await until(async () => {
+      const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return e.status === "RUNNING" ? undefined : e;
+    }, "the execution to end");
+    await cloud.events.settle();
+
+    expect(done.status).toBe("FAILED");
+    expect(done.error).toBe("TrainingFailed");
+    const ends = recorded().filter(
+      (r) => r.event.kind === "execution-end" && r.event.name === "run-fails",
+    );
+    expect(ends.map((r) => r.event.status)).toEqual(["FAILED"]);
+  });
+
+  it("stops the running job when its execution is stopped, and reports ABORTED through EventBridge", async () => {
+    const sfn = new SFNClient(config);
+    const sagemaker = new SageMakerClient(config);
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: pipeline,
+        name: "run-stopped",
+        input: JSON.stringify({ x: 1, jobName: "run-stopped-train", mode: "sleep" }),
+      }),
+    );
+    await until(async () => {
+      const job = await sagemaker
+        .send(new DescribeTrainingJobCommand({ TrainingJobName: "run-stopped-train" }))
+        .catch(() => undefined);
+      return job?.SecondaryStatus === "Training" ? job : undefined;
+    }, "the training job to start");
+
+    await sfn.send(new StopExecutionCommand({ executionArn, cause: "cancelled by the user" }));
+    const job = await until(async () => {
+      const j = await sagemaker.send(
+        new DescribeTrainingJobCommand({ TrainingJobName: "run-stopped-train" }),
+      );
+      return j.TrainingJobStatus === "Stopped" ? j : undefined;
+    }, "the training job to stop");
+    await cloud.events.settle();
+
+    expect(job.TrainingJobStatus).toBe("Stopped");
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status).toBe("ABORTED");
+    const ends = recorded().filter(
+      (r) => r.event.kind === "execution-end" && r.event.name === "run-stopped",
+    );
+    expect(ends.map((r) => r.event.status)).toEqual(["ABORTED"]);
+  });
+
+  it("keeps each function in its own environment with warm module state", async () => {
+    const before = recorded().at(-1)?.invocations ?? 0;
+    await cloud.functions.invoke("fixture-record-event", { kind: "ping" });
+
+    expect(recorded().at(-1)?.invocations).toBe(before + 1);
+    const compute = await cloud.functions.invoke("fixture-compute", { x: 2 });
+    expect(compute.payload).toEqual({ score: 4, region: "us-east-1" });
+  });
+});
