@@ -3,6 +3,7 @@
 // while rules, state machines and functions are replaced by the template's current version.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { type ApiGatewayService, type ApiRoute, functionArnOf } from "./api-gateway.js";
 import type { DynamoDbService } from "./dynamodb.js";
 import type { EventBridgeService, Target } from "./eventbridge.js";
 import { AwsError, isRecord } from "./http.js";
@@ -23,6 +24,7 @@ export interface StackTargets {
   events: EventBridgeService;
   stepFunctions: StepFunctionsService;
   functions: FunctionRunner;
+  api: ApiGatewayService;
 }
 
 export async function applyStack(
@@ -96,6 +98,7 @@ export async function applyStack(
       String(p.StateMachineType ?? "STANDARD"),
     );
   }
+  cloud.api.define(apiRoutes(stack));
   for (const { logicalId, properties: p } of byType("AWS::Events::Rule")) {
     if (!isRecord(p.EventPattern)) continue;
     const name = typeof p.Name === "string" ? p.Name : `${stack.stackName}-${logicalId}`;
@@ -120,6 +123,64 @@ export async function applyStack(
     });
     cloud.events.putTargets(name, targets);
   }
+}
+
+/** HTTP API routes with their Lambda proxy integrations and REQUEST authorizers. */
+function apiRoutes(stack: ResolvedStack): ApiRoute[] {
+  const byRef = (type: string) =>
+    new Map(stack.resources.filter((r) => r.type === type).map((r) => [r.physicalId, r]));
+  const integrations = byRef("AWS::ApiGatewayV2::Integration");
+  const authorizers = byRef("AWS::ApiGatewayV2::Authorizer");
+  const routes: ApiRoute[] = [];
+  for (const { logicalId, properties: p } of stack.resources.filter(
+    (r) => r.type === "AWS::ApiGatewayV2::Route",
+  )) {
+    const target = String(p.Target ?? "");
+    const integration = integrations.get(target.replace(/^integrations\//, ""))?.properties;
+    if (integration?.IntegrationType !== "AWS_PROXY")
+      throw new Error(
+        `route ${logicalId} (${String(p.RouteKey)}): only Lambda proxy integrations are emulated`,
+      );
+    if (String(integration.PayloadFormatVersion ?? "") !== "2.0")
+      throw new Error(
+        `route ${logicalId} (${String(p.RouteKey)}): only payload format 2.0 is emulated`,
+      );
+    const route: ApiRoute = {
+      apiId: String(p.ApiId),
+      routeKey: String(p.RouteKey),
+      functionArn: functionArnOf(String(integration.IntegrationUri)),
+      timeoutMs:
+        typeof integration.TimeoutInMillis === "number" ? integration.TimeoutInMillis : 30_000,
+    };
+    if (p.AuthorizationType === "CUSTOM") {
+      const authorizer = authorizers.get(String(p.AuthorizerId))?.properties;
+      if (authorizer?.AuthorizerType !== "REQUEST")
+        throw new Error(
+          `route ${logicalId}: its authorizer ${String(p.AuthorizerId)} is not a Lambda REQUEST authorizer`,
+        );
+      route.authorizer = {
+        name: String(authorizer.Name ?? p.AuthorizerId),
+        functionArn: functionArnOf(String(authorizer.AuthorizerUri)),
+        identitySource: (Array.isArray(authorizer.IdentitySource)
+          ? authorizer.IdentitySource
+          : String(authorizer.IdentitySource ?? "").split(",")
+        )
+          .map((s) => String(s).trim())
+          .filter(Boolean),
+        simpleResponses: authorizer.EnableSimpleResponses === true,
+        ttlSeconds:
+          typeof authorizer.AuthorizerResultTtlInSeconds === "number"
+            ? authorizer.AuthorizerResultTtlInSeconds
+            : 0,
+      };
+    } else if (p.AuthorizationType !== undefined && p.AuthorizationType !== "NONE") {
+      throw new Error(
+        `route ${logicalId}: authorization type ${String(p.AuthorizationType)} is not emulated (Lambda REQUEST authorizers are)`,
+      );
+    }
+    routes.push(route);
+  }
+  return routes;
 }
 
 async function createTable(dynamodb: DynamoDbService, p: Record<string, unknown>): Promise<void> {

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ApiGatewayService } from "./api-gateway.js";
 import { applyStack } from "./apply-stack.js";
 import { DynamoDbService } from "./dynamodb.js";
 import { EventBridgeService } from "./eventbridge.js";
@@ -32,6 +33,8 @@ export interface LocalCloudOptions {
   stateDir: string;
   /** 0 (the default) picks a free port. */
   port?: number;
+  /** The port the stack's HTTP API is served on; 0 (the default) picks a free port. */
+  apiPort?: number;
   region?: string;
   /** The packaged stack to build from; without one the services start empty. */
   stack?: StackInput;
@@ -50,6 +53,9 @@ export interface LocalCloudOptions {
 export interface LocalCloud {
   readonly endpoint: string;
   readonly port: number;
+  /** Where the stack's HTTP API routes are served (API Gateway's invoke URL, `$default` stage). */
+  readonly apiEndpoint: string;
+  readonly api: ApiGatewayService;
   readonly stateDir: string;
   readonly region: string;
   readonly account: string;
@@ -132,7 +138,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       400,
     );
   };
-  const server: Server = createServer((req, res) => {
+  const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy();
       sendJsonError(
@@ -141,11 +147,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       );
     });
   });
-  await new Promise<void>((done, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => done());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? 0);
   const endpoint = `http://127.0.0.1:${port}`;
 
   // Functions reach the local cloud through the SDK's standard endpoint variable.
@@ -171,6 +173,24 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     throw new Error(`the local cloud cannot deliver to ${arn}`);
   };
   stepFunctions.invokeFunction = (name, payload) => functions.invoke(name, payload);
+  const api = new ApiGatewayService(
+    region,
+    LOCAL_ACCOUNT,
+    (arn, event) => functions.invoke(arn, event),
+    log,
+  );
+  const apiServer = createServer((req, res) => {
+    api.handle(req, res).catch(() => res.destroy());
+  });
+  let apiPort: number;
+  try {
+    apiPort = await listen(apiServer, options.apiPort ?? 0);
+  } catch (error) {
+    server.close();
+    await dynamodb.stop();
+    throw error;
+  }
+  const apiEndpoint = `http://127.0.0.1:${apiPort}`;
   sns.invokeFunction = (arn, event) => functions.invoke(arn, event).then((r) => r.payload);
   sns.onDeliveryError = (subscription, error) =>
     log(`sns: delivery to ${subscription} failed: ${String(error)}`);
@@ -183,7 +203,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   let stack: ResolvedStack | undefined;
   try {
     if (options.stack) {
-      stack = resolveStack(options.stack, region, LOCAL_ACCOUNT);
+      stack = resolveStack(options.stack, region, LOCAL_ACCOUNT, { apiEndpoint });
       await applyStack(stack, options.stack, {
         stateDir,
         python,
@@ -194,12 +214,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         events,
         stepFunctions,
         functions,
+        api,
       });
       if (stack.ignored.length > 0)
         log(`stack: not emulated (accepted and ignored): ${stack.ignored.join(", ")}`);
     }
   } catch (error) {
     server.close();
+    apiServer.close();
     await dynamodb.stop();
     await functions.stop();
     throw error;
@@ -228,6 +250,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   return {
     endpoint,
     port,
+    apiEndpoint,
+    api,
     stateDir,
     region,
     account: LOCAL_ACCOUNT,
@@ -249,12 +273,22 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       inbox?.stop();
       await sagemaker.shutdown();
       await events.settle();
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
+      for (const listener of [server, apiServer]) {
+        listener.closeAllConnections();
+        await new Promise<void>((done) => listener.close(() => done()));
+      }
       await functions.stop();
       await dynamodb.stop();
     },
   };
+}
+
+async function listen(server: Server, port: number): Promise<number> {
+  await new Promise<void>((done, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => done());
+  });
+  return (server.address() as AddressInfo).port;
 }
 
 function isBrowserPost(req: IncomingMessage): boolean {

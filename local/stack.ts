@@ -4,6 +4,7 @@
 // functions are resolved as CloudFormation resolves them; resources the local cloud has no
 // stand-in for (IAM, alarms, queues, log groups) are listed, not silently dropped.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { isRecord } from "./http.js";
@@ -17,6 +18,8 @@ export interface StackInput {
 
 export interface StackResource {
   logicalId: string;
+  /** What `Ref` gives for the resource. */
+  physicalId: string;
   type: string;
   properties: Record<string, unknown>;
 }
@@ -40,13 +43,28 @@ const EMULATED = new Set([
   "AWS::Events::Rule",
   "AWS::StepFunctions::StateMachine",
   "AWS::Lambda::Function",
+  "AWS::ApiGatewayV2::Api",
+  "AWS::ApiGatewayV2::Stage",
+  "AWS::ApiGatewayV2::Integration",
+  "AWS::ApiGatewayV2::Route",
+  "AWS::ApiGatewayV2::Authorizer",
 ]);
 
 export function templatePath(dir: string): string {
   return join(dir, "cloudformation-template-update-stack.json");
 }
 
-export function resolveStack(input: StackInput, region: string, account: string): ResolvedStack {
+/** What only the running local cloud knows: the URL its HTTP APIs are served at. */
+export interface LocalEndpoints {
+  apiEndpoint?: string;
+}
+
+export function resolveStack(
+  input: StackInput,
+  region: string,
+  account: string,
+  local: LocalEndpoints = {},
+): ResolvedStack {
   const template: unknown = JSON.parse(readFileSync(templatePath(input.dir), "utf8"));
   if (!isRecord(template) || !isRecord(template.Resources))
     throw new Error(`${templatePath(input.dir)} has no Resources`);
@@ -60,7 +78,15 @@ export function resolveStack(input: StackInput, region: string, account: string)
     "AWS::StackId": `arn:aws:cloudformation:${region}:${account}:stack/${stackName}/local`,
     "AWS::URLSuffix": "amazonaws.com",
   };
-  const names = physicalNames(template.Resources, stackName, region, account, parameters, pseudo);
+  const names = physicalNames(
+    template.Resources,
+    stackName,
+    region,
+    account,
+    parameters,
+    pseudo,
+    local,
+  );
   const context: Context = { parameters, pseudo, names, conditions: {} };
   context.conditions = resolveConditions(template, context);
   const resources: StackResource[] = [];
@@ -75,6 +101,7 @@ export function resolveStack(input: StackInput, region: string, account: string)
     const properties = resolveValue(resource.Properties ?? {}, context);
     resources.push({
       logicalId,
+      physicalId: names[logicalId]?.ref ?? logicalId,
       type: resource.Type,
       properties: isRecord(properties) ? properties : {},
     });
@@ -163,6 +190,7 @@ function physicalNames(
   account: string,
   parameters: Record<string, string>,
   pseudo: Record<string, string>,
+  local: LocalEndpoints,
 ): Attributes {
   const names: Attributes = {};
   const early: Context = { parameters, pseudo, names, conditions: {} };
@@ -240,6 +268,19 @@ function physicalNames(
       case "AWS::SSM::Parameter": {
         const parameter = named("Name", generated);
         names[id] = { ref: parameter, attributes: { Type: String(p.Type ?? "String"), Value: "" } };
+        break;
+      }
+      case "AWS::ApiGatewayV2::Api": {
+        // One local listener serves every HTTP API of the stack: its URL is the API endpoint.
+        const apiId = createHash("sha256").update(`${stackName}/${id}`).digest("hex").slice(0, 10);
+        names[id] = {
+          ref: apiId,
+          attributes: {
+            ApiId: apiId,
+            ApiEndpoint:
+              local.apiEndpoint ?? `https://${apiId}.execute-api.${region}.amazonaws.com`,
+          },
+        };
         break;
       }
       case "AWS::Events::Rule": {

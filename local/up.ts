@@ -5,10 +5,11 @@ import { parseArgs } from "node:util";
 import { startLocalCloud } from "./cloud.js";
 import { templatePath } from "./stack.js";
 
-const USAGE = `usage: modeldrop up [--port N] [--state-dir DIR] [--inbox DIR] [--stack DIR] [--param Name=Value]...
+const USAGE = `usage: modeldrop up [--port N] [--api-port N] [--state-dir DIR] [--inbox DIR] [--stack DIR] [--param Name=Value]...
 
 Starts the local cloud in the foreground and stops it cleanly on Ctrl-C.
   --port       port to listen on (default 4566; 0 picks a free one)
+  --api-port   port of the stack's HTTP API (default 4567; 0 picks a free one)
   --state-dir  where data, logs and the email outbox live (default ./.modeldrop)
   --inbox      the folder watched for datasets (default ./inbox)
   --stack      the packaged stack folder (default: .serverless of the modeldrop project)
@@ -19,6 +20,7 @@ export async function up(argv: string[], projectRoot: string): Promise<number> {
     args: argv,
     options: {
       port: { type: "string", default: "4566" },
+      "api-port": { type: "string", default: "4567" },
       "state-dir": { type: "string", default: ".modeldrop" },
       inbox: { type: "string", default: "inbox" },
       stack: { type: "string" },
@@ -30,9 +32,12 @@ export async function up(argv: string[], projectRoot: string): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`modeldrop up: --port must be a port number, not ${values.port}`);
+  const port = portNumber(values.port);
+  const apiPort = portNumber(values["api-port"]);
+  if (port === undefined || apiPort === undefined) {
+    console.error(
+      `modeldrop up: --port and --api-port must be port numbers, not ${values.port} and ${values["api-port"]}`,
+    );
     return 2;
   }
   const parameters: Record<string, string> = {};
@@ -49,11 +54,13 @@ export async function up(argv: string[], projectRoot: string): Promise<number> {
   const cloud = await startLocalCloud({
     stateDir: values["state-dir"],
     port,
+    apiPort,
     ...(hasStack ? { stack: { dir: stackDir, parameters } } : {}),
     inbox: { folder: values.inbox },
     log: (line) => console.log(line),
   });
   console.log(`local cloud: ${cloud.endpoint}`);
+  if (cloud.api.routeKeys.length > 0) console.log(`http api:    ${cloud.apiEndpoint}`);
   console.log(`state:       ${cloud.stateDir}`);
   if (cloud.inbox)
     console.log(`inbox:       ${resolve(values.inbox)} → s3://${cloud.inboxBucket}/inbox/`);
@@ -76,4 +83,9 @@ export async function up(argv: string[], projectRoot: string): Promise<number> {
   console.log("stopping the local cloud…");
   await cloud.stop();
   return 0;
+}
+
+function portNumber(text: string): number | undefined {
+  const port = Number(text);
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined;
 }
