@@ -1,9 +1,11 @@
 // SNS over the AWS query protocol (form-encoded `Action=...`, XML answers). Email
 // subscriptions write a real RFC 5322 message into the outbox folder; Lambda subscriptions
 // invoke the function with SNS's event shape; HTTP(S) subscriptions are POSTed to.
+// When MODELDROP_SMTP_URL is set (read at each send, never logged), email is also sent over SMTP.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
+import { createTransport } from "nodemailer";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { AwsError, escapeXml, readBody, requestId, sendXml } from "./http.js";
 
@@ -166,7 +168,7 @@ export class SnsService {
   private async deliver(subscription: Subscription, n: Notification): Promise<void> {
     try {
       if (subscription.protocol === "email" || subscription.protocol === "email-json")
-        this.writeEmail(subscription, n);
+        await this.sendEmail(subscription, n);
       else if (subscription.protocol === "lambda")
         await this.invokeFunction(subscription.endpoint, lambdaEvent(subscription, n));
       else await postNotification(subscription, n);
@@ -175,13 +177,40 @@ export class SnsService {
     }
   }
 
-  private writeEmail(subscription: Subscription, n: Notification): void {
+  /** The message always lands in the outbox; with SMTP configured it is sent as well. */
+  private async sendEmail(subscription: Subscription, n: Notification): Promise<void> {
+    const from =
+      process.env.MODELDROP_SMTP_FROM || "AWS Notifications <no-reply@sns.amazonaws.com>";
+    const eml = this.writeEmail(subscription, n, from);
+    const smtpUrl = process.env.MODELDROP_SMTP_URL;
+    if (!smtpUrl) return;
+    const transport = createTransport({
+      url: smtpUrl,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+    });
+    try {
+      await transport.sendMail({
+        envelope: { from: addressOf(from), to: subscription.endpoint },
+        raw: eml,
+      });
+    } catch (error) {
+      // The SMTP URL carries credentials: name the failure, never the URL.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`SMTP delivery to ${subscription.endpoint} failed: ${reason}`);
+    } finally {
+      transport.close();
+    }
+  }
+
+  private writeEmail(subscription: Subscription, n: Notification, from: string): string {
     const body =
       subscription.protocol === "email-json"
         ? JSON.stringify(snsMessage(subscription, n))
         : `${n.message}\n\n--\nYou are receiving this because ${subscription.endpoint} is subscribed to ${n.topicArn} (local cloud outbox).\n`;
     const eml = [
-      "From: AWS Notifications <no-reply@sns.amazonaws.com>",
+      `From: ${from}`,
       `To: ${subscription.endpoint}`,
       `Subject: ${n.subject ?? "AWS Notification Message"}`,
       `Date: ${new Date(n.timestamp).toUTCString()}`,
@@ -194,6 +223,7 @@ export class SnsService {
     ].join("\r\n");
     const stamp = n.timestamp.replace(/[:.]/g, "-");
     writeFileAtomic(join(this.outbox, `${stamp}-${n.messageId}.eml`), eml);
+    return eml;
   }
 
   private topic(arn: string): Topic {
@@ -205,6 +235,11 @@ export class SnsService {
   private save(): void {
     writeJsonAtomic(this.path, this.topics);
   }
+}
+
+/** `Name <a@b>` → `a@b`. */
+function addressOf(mailbox: string): string {
+  return /<([^>]+)>/.exec(mailbox)?.[1] ?? mailbox.trim();
 }
 
 function snsMessage(subscription: Subscription, n: Notification): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import {
   CloudWatchLogsClient,
@@ -20,6 +21,7 @@ import {
   SubscribeCommand,
 } from "@aws-sdk/client-sns";
 import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCloud } from "../../local/cloud.js";
 import { type ClientConfig, startTestCloud } from "./helpers.js";
@@ -183,6 +185,51 @@ describe("local SNS", () => {
     expect(emails[0]).toContain("To: ml-team@example.com");
     expect(emails[0]).toContain("Subject: modeldrop: run succeeded");
     expect(emails[0]).toContain("accuracy 0.93");
+  });
+});
+
+describe("local SNS over SMTP", () => {
+  it("also sends the email through the SMTP server named by MODELDROP_SMTP_URL", async () => {
+    const received: { to: string[]; data: string }[] = [];
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ["STARTTLS"],
+      onData(stream, session, done) {
+        const chunks: Buffer[] = [];
+        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+        stream.on("end", () => {
+          received.push({
+            to: session.envelope.rcptTo.map((r) => r.address),
+            data: Buffer.concat(chunks).toString("utf8"),
+          });
+          done();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.server.address() as AddressInfo;
+    process.env.MODELDROP_SMTP_URL = `smtp://127.0.0.1:${port}`;
+    process.env.MODELDROP_SMTP_FROM = "modeldrop <modeldrop@example.com>";
+    try {
+      const sns = new SNSClient(config);
+      const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "smtp-notices" }));
+      await sns.send(
+        new SubscribeCommand({ TopicArn, Protocol: "email", Endpoint: "ops@example.com" }),
+      );
+      await sns.send(
+        new PublishCommand({ TopicArn, Subject: "modeldrop: run failed", Message: "see the log" }),
+      );
+    } finally {
+      delete process.env.MODELDROP_SMTP_URL;
+      delete process.env.MODELDROP_SMTP_FROM;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+
+    expect(received).toHaveLength(1);
+    expect(received[0]?.to).toEqual(["ops@example.com"]);
+    expect(received[0]?.data).toContain("From: modeldrop <modeldrop@example.com>");
+    expect(received[0]?.data).toContain("Subject: modeldrop: run failed");
+    expect(received[0]?.data).toContain("see the log");
   });
 });
 
