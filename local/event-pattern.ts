@@ -2,12 +2,15 @@
 // every field of a pattern must match (AND); a field's list matches when any element does (OR);
 // leaves are exact values or the content filters (prefix, suffix, equals-ignore-case,
 // anything-but, numeric, exists, wildcard); `$or` combines sub-patterns.
-import { isRecord } from "./http.js";
+import { AwsError, isRecord } from "./http.js";
 
 export type EventPattern = Record<string, unknown>;
 
-export class InvalidEventPattern extends Error {
-  override name = "InvalidEventPatternException";
+/** PutRule's answer to a pattern EventBridge would refuse. */
+export class InvalidEventPattern extends AwsError {
+  constructor(message: string) {
+    super("InvalidEventPatternException", message);
+  }
 }
 
 export interface InputTransformer {
@@ -42,9 +45,28 @@ function checkPattern(pattern: Record<string, unknown>, path: string): void {
       throw new InvalidEventPattern(
         `Event pattern field ${at} must be an array or an object, not ${JSON.stringify(value)}`,
       );
+    } else {
+      for (const rule of value.filter(isRecord)) {
+        const kinds = Object.keys(rule);
+        const unknown = kinds.find((kind) => !FILTERS.has(kind));
+        if (unknown !== undefined || kinds.length !== 1)
+          throw new InvalidEventPattern(
+            `Unrecognized match type ${unknown ?? kinds.join(", ")} at ${at} (the local cloud knows ${[...FILTERS].join(", ")})`,
+          );
+      }
     }
   }
 }
+
+const FILTERS = new Set([
+  "prefix",
+  "suffix",
+  "equals-ignore-case",
+  "anything-but",
+  "numeric",
+  "exists",
+  "wildcard",
+]);
 
 export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
   return Object.entries(pattern).every(([field, expected]) => {

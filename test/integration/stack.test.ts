@@ -2,9 +2,16 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from "@aws-sdk/client-eventbridge";
 import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DescribeTrainingJobCommand, SageMakerClient } from "@aws-sdk/client-sagemaker";
 import {
+  CreateStateMachineCommand,
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   SFNClient,
@@ -23,6 +30,7 @@ let cleanup: () => Promise<void>;
 let eventsFile: string;
 let bucket: string;
 let pipeline: string;
+const ROLE = "arn:aws:iam::000000000000:role/fixture-PipelineRole";
 
 function recorded(): { invocations: number; event: Record<string, unknown> }[] {
   if (!existsSync(eventsFile)) return [];
@@ -270,5 +278,111 @@ describe("the local cloud built from a packaged stack", () => {
     expect(recorded().at(-1)?.invocations).toBe(before + 1);
     const compute = await cloud.functions.invoke("fixture-compute", { x: 2 });
     expect(compute.payload).toEqual({ score: 4, region: "us-east-1" });
+  });
+
+  it("refuses bad Step Functions requests with AWS's error names", async () => {
+    const sfn = new SFNClient(config);
+    const jsonata = JSON.stringify({
+      QueryLanguage: "JSONata",
+      StartAt: "A",
+      States: { A: { Type: "Pass", End: true } },
+    });
+    const stateContext = JSON.stringify({
+      StartAt: "A",
+      States: { A: { Type: "Pass", Parameters: { "n.$": "$$.State.Name" }, End: true } },
+    });
+    const unknownMachine = pipeline.replace("fixture-pipeline", "no-such-machine");
+    const done = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: pipeline,
+        name: "closed-run",
+        input: JSON.stringify({ x: 1, reject: "bad" }),
+      }),
+    );
+    await until(async () => {
+      const e = await sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn }));
+      return e.status === "RUNNING" ? undefined : e;
+    }, "the execution to end");
+
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: pipeline, name: "bad name!" })),
+    ).rejects.toMatchObject({ name: "InvalidName" });
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: unknownMachine, name: "x" })),
+    ).rejects.toMatchObject({ name: "StateMachineDoesNotExist" });
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: pipeline, name: "x", input: "{" })),
+    ).rejects.toMatchObject({ name: "InvalidExecutionInput" });
+    await expect(
+      sfn.send(
+        new DescribeExecutionCommand({
+          executionArn: `${pipeline.replace(":stateMachine:", ":execution:")}:never-ran`,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "ExecutionDoesNotExist" });
+    // A closed execution's name cannot be reused, even with the same input.
+    await expect(
+      sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: pipeline,
+          name: "closed-run",
+          input: JSON.stringify({ x: 1, reject: "bad" }),
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "ExecutionAlreadyExists" });
+    for (const definition of [jsonata, stateContext])
+      await expect(
+        sfn.send(new CreateStateMachineCommand({ name: "refused", definition, roleArn: ROLE })),
+      ).rejects.toMatchObject({ name: "InvalidDefinition" });
+  });
+
+  it("routes PutEvents through a rule's pattern to its target, transformed, and refuses bad patterns", async () => {
+    const events = new EventBridgeClient(config);
+    const before = recorded().length;
+    await events.send(
+      new PutRuleCommand({
+        Name: "big-scores",
+        EventPattern: JSON.stringify({
+          source: ["bench.scores"],
+          detail: { score: [{ numeric: [">=", 90] }], run: [{ prefix: "run-" }] },
+        }),
+      }),
+    );
+    await events.send(
+      new PutTargetsCommand({
+        Rule: "big-scores",
+        Targets: [
+          {
+            Id: "record",
+            Arn: cloud.functions.arn("fixture-record-event"),
+            InputTransformer: {
+              InputPathsMap: { run: "$.detail.run", score: "$.detail.score" },
+              InputTemplate: '{"kind": "score", "run": <run>, "score": <score>}',
+            },
+          },
+        ],
+      }),
+    );
+
+    const put = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          { Source: "bench.scores", DetailType: "Score", Detail: '{"run":"run-7","score":95}' },
+          { Source: "bench.scores", DetailType: "Score", Detail: '{"run":"run-8","score":50}' },
+          { Source: "bench.scores", DetailType: "Score", Detail: "{not json" },
+        ],
+      }),
+    );
+    await cloud.events.settle();
+
+    expect(put.FailedEntryCount).toBe(1);
+    expect(
+      recorded()
+        .slice(before)
+        .map((r) => r.event),
+    ).toEqual([{ kind: "score", run: "run-7", score: 95 }]);
+    await expect(
+      events.send(new PutRuleCommand({ Name: "broken", EventPattern: '{"source": "not-a-list"}' })),
+    ).rejects.toMatchObject({ name: "InvalidEventPatternException" });
   });
 });
