@@ -15,6 +15,27 @@ const dynalite = require("dynalite") as Dynalite;
 
 const CONTENT_TYPE = "application/x-amz-json-1.0";
 
+/** The operations dynalite implements; anything else is refused by name rather than as "UnknownError". */
+const SERVED = new Set([
+  "BatchGetItem",
+  "BatchWriteItem",
+  "CreateTable",
+  "DeleteItem",
+  "DeleteTable",
+  "DescribeTable",
+  "DescribeTimeToLive",
+  "GetItem",
+  "ListTables",
+  "ListTagsOfResource",
+  "PutItem",
+  "Query",
+  "Scan",
+  "TagResource",
+  "UntagResource",
+  "UpdateItem",
+  "UpdateTable",
+]);
+
 export class DynamoDbService {
   private server: Server | undefined;
   private port = 0;
@@ -45,6 +66,14 @@ export class DynamoDbService {
     const body = await readBody(req);
     const target = String(req.headers["x-amz-target"] ?? "");
     const operation = target.slice(target.indexOf(".") + 1);
+    if (!SERVED.has(operation))
+      return sendJsonError(
+        res,
+        new AwsError(
+          "UnknownOperationException",
+          `the local cloud's DynamoDB (dynalite) does not support ${operation || "this request"}; local/README.md lists what it serves`,
+        ),
+      );
     const answer = await this.forward(target, body);
     if (
       answer.status === 400 &&

@@ -88,6 +88,14 @@ const SYNC_JOBS: Record<string, JobKind> = {
   "sagemaker:createTransformJob.sync": "Transform",
 };
 
+/** The task integrations the local cloud serves; a definition using another is refused at load. */
+const SERVED_TASKS = new Set([
+  "lambda:invoke",
+  "sns:publish",
+  "sagemaker:createModel",
+  ...Object.keys(SYNC_JOBS),
+]);
+
 /** Step Functions rejects whitespace, brackets, wildcards, punctuation and control characters. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what the pattern excludes
 const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u;
@@ -703,6 +711,16 @@ export function checkDefinition(text: string): void {
     throw new AwsError(
       "InvalidDefinition",
       `Invalid State Machine Definition: the local cloud's context object has $$.Execution only; the definition uses ${contextUse[0]}`,
+    );
+  }
+  for (const [name, state] of allStates(definition)) {
+    if (state.Type !== "Task") continue;
+    const resource = String(state.Resource ?? "");
+    const [type, action] = integration(resource);
+    if (resource.startsWith("arn:aws:lambda:") || SERVED_TASKS.has(`${type}:${action}`)) continue;
+    throw new AwsError(
+      "InvalidDefinition",
+      `Invalid State Machine Definition: state ${name} uses ${resource}, which the local cloud does not serve (it serves Lambda functions, ${[...SERVED_TASKS].join(", ")})`,
     );
   }
 }

@@ -12,6 +12,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
@@ -121,6 +122,21 @@ describe("local DynamoDB", () => {
       Item: { status: { S: "QUEUED" } },
     });
     expect(stored.Item?.status?.S).toBe("QUEUED");
+  });
+});
+
+describe("local DynamoDB gaps", () => {
+  it("refuses an operation the emulator lacks by name, not as an unknown error", async () => {
+    const transaction = new DynamoDBClient(config).send(
+      new TransactWriteItemsCommand({
+        TransactItems: [{ Put: { TableName: "runs", Item: { id: { S: "x" } } } }],
+      }),
+    );
+
+    await expect(transaction).rejects.toMatchObject({
+      name: "UnknownOperationException",
+      message: expect.stringContaining("TransactWriteItems"),
+    });
   });
 });
 

@@ -330,7 +330,13 @@ describe("the local cloud built from a packaged stack", () => {
         }),
       ),
     ).rejects.toMatchObject({ name: "ExecutionAlreadyExists" });
-    for (const definition of [jsonata, stateContext])
+    const unservedTask = JSON.stringify({
+      StartAt: "A",
+      States: {
+        A: { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", End: true },
+      },
+    });
+    for (const definition of [jsonata, stateContext, unservedTask])
       await expect(
         sfn.send(new CreateStateMachineCommand({ name: "refused", definition, roleArn: ROLE })),
       ).rejects.toMatchObject({ name: "InvalidDefinition" });
