@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -8,7 +8,12 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from "@aws-sdk/client-eventbridge";
-import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { DescribeTrainingJobCommand, SageMakerClient } from "@aws-sdk/client-sagemaker";
 import {
   CreateStateMachineCommand,
@@ -30,6 +35,7 @@ let cleanup: () => Promise<void>;
 let eventsFile: string;
 let bucket: string;
 let pipeline: string;
+const inboxFolder = mkdtempSync(join(tmpdir(), "inbox-"));
 const ROLE = "arn:aws:iam::000000000000:role/fixture-PipelineRole";
 
 function recorded(): { invocations: number; event: Record<string, unknown> }[] {
@@ -60,6 +66,8 @@ beforeAll(async () => {
   const started = await startTestCloud({
     stack: { dir: stack.dir, stackName: "fixture", parameters: { EventsFile: eventsFile } },
     stopGraceSeconds: 1,
+    // A long interval: the test drives the watcher's polls itself.
+    inbox: { folder: inboxFolder, intervalMs: 3_600_000 },
   });
   ({ cloud, config, cleanup } = started);
   bucket = cloud.stack?.outputs.DataBucketName ?? "";
@@ -390,5 +398,38 @@ describe("the local cloud built from a packaged stack", () => {
     await expect(
       events.send(new PutRuleCommand({ Name: "broken", EventPattern: '{"source": "not-a-list"}' })),
     ).rejects.toMatchObject({ name: "InvalidEventPatternException" });
+  });
+
+  it("uploads a file dropped in the inbox folder once it stops changing, exactly once", async () => {
+    const inbox = cloud.inbox;
+    if (!inbox) throw new Error("the test cloud has no inbox watcher");
+    const before = recorded().length;
+    const file = join(inboxFolder, "café orders.csv");
+    writeFileSync(file, "a,b\n");
+    writeFileSync(join(inboxFolder, "half.csv.part"), "a,b\n");
+
+    const firstSight = inbox.poll();
+    appendFileSync(file, "1,2\n");
+    const stillChanging = inbox.poll();
+    const stable = inbox.poll();
+    const again = inbox.poll();
+    await cloud.events.settle();
+
+    expect([firstSight, stillChanging, stable, again]).toEqual([
+      [],
+      [],
+      ["inbox/café orders.csv"],
+      [],
+    ]);
+    const object = await new S3Client({ ...config, forcePathStyle: true }).send(
+      new GetObjectCommand({ Bucket: bucket, Key: "inbox/café orders.csv" }),
+    );
+    expect(await object.Body?.transformToString()).toBe("a,b\n1,2\n");
+    const created = recorded()
+      .slice(before)
+      .filter((r) => r.event["detail-type"] === "Object Created");
+    expect(created.map((r) => (r.event.detail as { object: { key: string } }).object.key)).toEqual([
+      "inbox/caf%C3%A9+orders.csv",
+    ]);
   });
 });
