@@ -152,6 +152,16 @@ export const RunOptions = z.strictObject({
       transform: instanceType.optional(),
     })
     .optional(),
+  maxRuntimeSeconds: z
+    .strictObject({
+      processing: z.int().min(1).max(432_000).optional(),
+      training: z.int().min(1).max(432_000).optional(),
+      transform: z.int().min(1).max(432_000).optional(),
+    })
+    .optional()
+    .describe(
+      "stop a job that runs longer (SageMaker MaxRuntimeInSeconds); defaults 1 h, 24 h, 1 h",
+    ),
   metric: z.enum(METRICS).optional().describe("quality-gate metric; by task when absent"),
   threshold: z.number().optional().describe("quality-gate threshold for the metric"),
   manualApproval: z.boolean().optional().describe("register as Pending instead of Approved"),

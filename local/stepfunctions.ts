@@ -519,6 +519,9 @@ export class StepFunctionsService implements JsonService {
     jobs: Set<string>,
   ): Promise<unknown> {
     const name = String(params[`${kind}JobName`]);
+    // A stopped execution starts no more jobs (the interpreter may still call a task handler).
+    if (execution.status !== "RUNNING")
+      throw named("States.Runtime", "the execution ended before its job was created");
     this.sagemakerCall(`Create${kind}Job`, params);
     const key = `${kind}:${name}`;
     jobs.add(key);
@@ -533,8 +536,15 @@ export class StepFunctionsService implements JsonService {
             JSON.stringify(withMillis(this.sagemaker.describe(kind, name))),
           );
         }
-        if (execution.status !== "RUNNING")
+        if (execution.status !== "RUNNING") {
+          // Stopped while the job ran: the job is stopped with it, as Step Functions does.
+          try {
+            this.sagemaker.stopJob(kind, name);
+          } catch {
+            /* it ended meanwhile */
+          }
           throw named("States.Runtime", "the execution ended while its job was running");
+        }
         await changed;
       }
     } finally {

@@ -9,7 +9,8 @@ Inputs: ``--model`` (default ``/opt/ml/processing/input/model``) holds the train
                       multiclass_classification_metrics or regression_metrics, each metric
                       {"value", "standard_deviation"} (std from a seeded bootstrap of the test
                       rows), the confusion matrix (actual → predicted → count) and curves;
-                      a "modeldrop" section with the task, classes, row count and plot names
+                      a "modeldrop" section with the task, classes, row count, plot names
+                      and the training run's model-info.json (libraries, hardware)
     plots/*.png       roc, precision_recall, confusion_matrix, residuals, predicted_vs_actual,
                       feature_importance, training_curve (those that apply)
 
@@ -264,6 +265,11 @@ def main(args: argparse.Namespace) -> None:
         history = (
             json.loads(history_file.read_text(encoding="utf-8")) if history_file.is_file() else None
         )
+        # Library versions and hardware of the training run, carried to the run's lineage.
+        info_file = folder / "model-info.json"
+        model_info = (
+            json.loads(info_file.read_text(encoding="utf-8")) if info_file.is_file() else None
+        )
     progress(STEP, 1, 3, "scoring the test split")
     if model.kind == "image":
         evaluation, scored = score_images(model, args.test)
@@ -286,6 +292,7 @@ def main(args: argparse.Namespace) -> None:
         "algorithm": model.algorithm,
         "feature_importance": importance,
         "plots": plots,
+        "model_info": model_info,
     }
     (output / "evaluation.json").write_text(json.dumps(evaluation, indent=2), encoding="utf-8")
     headline = {

@@ -150,6 +150,9 @@ def test_a_multiclass_evaluation_uses_the_multiclass_layout(opt_ml: OptMl) -> No
     assert set(found["confusion_matrix"]) == {"0", "1", "2"}
     assert evaluation["modeldrop"]["classes"] == ["0", "1", "2"]
     assert "training_curve.png" in evaluation["modeldrop"]["plots"]
+    info = evaluation["modeldrop"]["model_info"]
+    assert info["algorithm"] == "xgboost"
+    assert "xgboost" in info["libraries"]
 
 
 def test_a_regression_evaluation_has_rmse_mae_r2_and_residual_plots(opt_ml: OptMl) -> None:

@@ -49,7 +49,7 @@ function recorded(): { invocations: number; event: Record<string, unknown> }[] {
 async function until<T>(
   check: () => Promise<T | undefined> | T | undefined,
   what: string,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

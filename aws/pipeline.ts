@@ -1,0 +1,30 @@
+/** Starting executions of the training pipeline, idempotently by name. */
+import { type SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+
+export class PipelineStarter {
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  /**
+   * Starts the execution named `name`. The same name and input again answers the running
+   * execution, and ExecutionAlreadyExists means it ran already: both count as started.
+   */
+  async start(name: string, input: unknown): Promise<string> {
+    const arn = `${this.stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
+    try {
+      const started = await this.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name,
+          input: JSON.stringify(input),
+        }),
+      );
+      return started.executionArn ?? arn;
+    } catch (error) {
+      if (error instanceof Error && error.name === "ExecutionAlreadyExists") return arn;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Reading evaluation.json (SageMaker's model-quality layout, written by the evaluate job) and
+ * deciding the quality gate. The handler decides, not the state machine: only the domain knows
+ * whether the chosen metric is better higher or lower.
+ */
+import { z } from "zod";
+import { type METRICS, type RunOptions, TASKS } from "./options.js";
+
+const Metric = z.object({ value: z.number(), standard_deviation: z.number().nullish() });
+const Section = z.record(z.string(), z.unknown());
+
+export const Evaluation = z.object({
+  binary_classification_metrics: Section.optional(),
+  multiclass_classification_metrics: Section.optional(),
+  regression_metrics: Section.optional(),
+  modeldrop: z.object({
+    task: z.enum(TASKS),
+    target: z.string().nullish(),
+    classes: z.array(z.string()).nullish(),
+    test_rows: z.int().min(0),
+    algorithm: z.string(),
+    model_info: z
+      .object({ libraries: z.record(z.string(), z.string()).optional() })
+      .loose()
+      .nullish(),
+  }),
+});
+export type Evaluation = z.infer<typeof Evaluation>;
+
+export type MetricName = (typeof METRICS)[number];
+
+const LOWER_IS_BETTER = new Set<MetricName>(["log_loss", "rmse", "mae"]);
+
+/** The gate a run gets when its options name no metric or threshold. */
+export const DEFAULT_GATE: Record<
+  Evaluation["modeldrop"]["task"],
+  { metric: MetricName; threshold: number }
+> = {
+  binary: { metric: "roc_auc", threshold: 0.6 },
+  multiclass: { metric: "accuracy", threshold: 0.5 },
+  image_classification: { metric: "accuracy", threshold: 0.5 },
+  regression: { metric: "r2", threshold: 0.1 },
+};
+
+export interface Gate {
+  metric: MetricName;
+  threshold: number;
+  value: number;
+  direction: "higher" | "lower";
+  passed: boolean;
+}
+
+export class EvaluationInvalid extends Error {
+  override readonly name = "EvaluationInvalid";
+}
+
+export function parseEvaluation(json: unknown): Evaluation {
+  const parsed = Evaluation.safeParse(json);
+  if (!parsed.success)
+    throw new EvaluationInvalid(
+      `evaluation.json does not have the expected layout: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
+    );
+  return parsed.data;
+}
+
+/** Every `{value}` metric of the evaluation's section, by name. */
+export function headlineMetrics(evaluation: Evaluation): Record<string, number> {
+  const section =
+    evaluation.binary_classification_metrics ??
+    evaluation.multiclass_classification_metrics ??
+    evaluation.regression_metrics ??
+    {};
+  const metrics: Record<string, number> = {};
+  for (const [name, entry] of Object.entries(section)) {
+    const metric = Metric.safeParse(entry);
+    if (metric.success) metrics[name] = metric.data.value;
+  }
+  return metrics;
+}
+
+export function decideGate(evaluation: Evaluation, options: RunOptions): Gate {
+  const task = evaluation.modeldrop.task;
+  const metric = options.metric ?? DEFAULT_GATE[task].metric;
+  const threshold = options.threshold ?? DEFAULT_GATE[task].threshold;
+  const value = headlineMetrics(evaluation)[metric];
+  if (value === undefined)
+    throw new EvaluationInvalid(
+      `the quality-gate metric ${metric} does not apply to a ${task} task; choose one of ${Object.keys(headlineMetrics(evaluation)).join(", ")}`,
+    );
+  const direction = LOWER_IS_BETTER.has(metric) ? "lower" : "higher";
+  const passed = direction === "higher" ? value >= threshold : value <= threshold;
+  return { metric, threshold, value, direction, passed };
+}

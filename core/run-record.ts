@@ -1,0 +1,56 @@
+/**
+ * The run record as the Runs table holds it (one item per run). Written only through the store
+ * in aws/runs-store.ts, whose conditional writes keep a terminal status final.
+ */
+import type { RunCost } from "./cost.js";
+import type { DatasetKind } from "./drops.js";
+import type { Gate } from "./evaluation.js";
+import type { RunOptions } from "./options.js";
+import type { RunStatus } from "./runs.js";
+
+export interface StepTiming {
+  job?: string;
+  instanceType?: string;
+  startedAt: string;
+  endedAt?: string;
+  seconds?: number;
+}
+
+export interface Failure {
+  step: string;
+  error: string;
+  /** One readable sentence or paragraph: the job's own reason when a job failed. */
+  reason: string;
+  /** Where the failed job's log is (CloudWatch Logs group and stream prefix). */
+  log?: { group: string; streamPrefix: string };
+}
+
+export interface Run {
+  id: string;
+  kind: "train" | "predict";
+  status: RunStatus;
+  createdAt: string;
+  updatedAt: string;
+  endedAt?: string;
+  dataset: { bucket: string; key: string; versionId: string; name: string; kind?: DatasetKind };
+  options: RunOptions;
+  optionsSource: "metadata" | "sidecar" | "none" | "request";
+  notes: string[];
+  executionArn?: string;
+  step?: string;
+  steps?: Record<string, StepTiming>;
+  metrics?: Record<string, number>;
+  gate?: Gate;
+  model?: { name: string; version?: number; approval?: string; artifact?: string };
+  cost?: RunCost;
+  failure?: Failure;
+  lineage?: {
+    codeSha256?: string;
+    images?: Record<string, string>;
+    libraries?: Record<string, string>;
+    algorithm?: string;
+  };
+  report?: string;
+  predictions?: string;
+  noticeSentAt?: string;
+}

@@ -1,0 +1,95 @@
+/**
+ * Runs: their ids, statuses and the names derived from them. A run dropped into the inbox gets
+ * an id derived from the exact object version, so a duplicate S3 event finds the same run.
+ */
+import { createHash } from "node:crypto";
+
+export const RUN_STATUSES = [
+  "QUEUED",
+  "RUNNING",
+  "SUCCEEDED",
+  "BELOW_THRESHOLD",
+  "FAILED",
+  "STOPPED",
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const TERMINAL_STATUSES = ["SUCCEEDED", "BELOW_THRESHOLD", "FAILED", "STOPPED"] as const;
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+
+export function isTerminal(status: string): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/** The steps a training run goes through, in order; a failure names one of them. */
+export const STEPS = [
+  "intake",
+  "copy-input",
+  "preprocess",
+  "train",
+  "evaluate",
+  "quality-gate",
+  "register",
+  "transform",
+  "report",
+  "notify",
+] as const;
+export type Step = (typeof STEPS)[number];
+
+/** SageMaker jobs and models of a run, each with a deterministic name. */
+export const JOB_STEPS = ["preprocess", "train", "evaluate", "transform", "model"] as const;
+export type JobStep = (typeof JOB_STEPS)[number];
+
+/** Lowercase letters, digits and single hyphens; never empty. */
+export function slug(text: string, maxLength: number): string {
+  const cleaned = text
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, maxLength)
+    .replace(/-+$/, "");
+  return cleaned || "dataset";
+}
+
+/** `inbox/team/Churn Data.csv` → `Churn Data.csv`. */
+export function fileName(key: string): string {
+  return key.split("/").pop() ?? key;
+}
+
+/** The file name without its extension. */
+export function fileStem(key: string): string {
+  const name = fileName(key);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(0, dot) : name;
+}
+
+/**
+ * `churn-data-3f2a9c1b0d4e`: readable, and the same for the same bucket, key and version, so a
+ * redelivered event maps to the run it already started. 37 characters at most, which leaves room
+ * for the job prefix and suffixes inside SageMaker's 63.
+ */
+export function runIdForDrop(bucket: string, key: string, versionId: string): string {
+  const digest = createHash("sha256").update(`${bucket}\n${key}\n${versionId}`).digest("hex");
+  return `${slug(fileStem(key), 24)}-${digest.slice(0, 12)}`;
+}
+
+/**
+ * Every SageMaker job and model modeldrop creates starts with this, so IAM can limit the state
+ * machine to them (`arn:aws:sagemaker:…:training-job/md-*`).
+ */
+export const JOB_PREFIX = "md-";
+
+/** `md-<runId>-train`: valid as a SageMaker job or model name (1-63 of `[a-zA-Z0-9-]`). */
+export function jobName(runId: string, step: JobStep): string {
+  const name = `${JOB_PREFIX}${runId}-${step}`;
+  if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name))
+    throw new Error(`job name ${name} is not a valid SageMaker name`);
+  return name;
+}
+
+/** The registry name a drop gets when its options name none: a slug of the file name. */
+export function defaultModelName(key: string): string {
+  return slug(fileStem(key), 63);
+}

@@ -1,0 +1,168 @@
+/**
+ * EventBridge "Object Created" under inbox/ → a training run. The run id comes from the exact
+ * object version, the run is recorded with a conditional put, and StartExecution is always
+ * called with the run id as name and a deterministic input: a duplicate delivery, or a retry
+ * after a crash between the put and the start, ends with exactly one run and one execution.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { z } from "zod";
+import { readEnvironment } from "../aws/config.js";
+import type { Objects } from "../aws/objects.js";
+import { type Root, root } from "../aws/root.js";
+import { sendRunNotice } from "../aws/run-notice.js";
+import {
+  classifyDrop,
+  decodeEventKey,
+  OPTIONS_METADATA_KEY,
+  type OptionSources,
+  resolveOptions,
+  sidecarKey,
+} from "../core/drops.js";
+import { pipelineInput } from "../core/pipeline-input.js";
+import type { Run } from "../core/run-record.js";
+import { fileName, runIdForDrop } from "../core/runs.js";
+
+const logger = new Logger({ serviceName: "modeldrop", logLevel: "INFO" });
+
+export const ObjectCreated = z.object({
+  "detail-type": z.literal("Object Created"),
+  detail: z.object({
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().int().min(0).optional(),
+      "version-id": z.string().optional(),
+    }),
+  }),
+});
+
+export interface Deps {
+  root: Pick<Root, "runs" | "objects" | "pipeline" | "notices">;
+  region: string;
+  codeSha256: string;
+  now: () => Date;
+}
+
+export type Outcome =
+  | { outcome: "ignored"; reason: string }
+  | { outcome: "started" | "rejected"; runId: string };
+
+async function optionSources(
+  objects: Objects,
+  bucket: string,
+  key: string,
+  metadata: Record<string, string>,
+  droppedAt: Date | undefined,
+): Promise<OptionSources> {
+  const sources: OptionSources = {};
+  const fromMetadata = metadata[OPTIONS_METADATA_KEY];
+  if (fromMetadata !== undefined) sources.metadata = fromMetadata;
+  const sidecar = await objects.head(bucket, sidecarKey(key));
+  if (sidecar) {
+    const text = (await objects.getText(bucket, sidecarKey(key))) ?? "";
+    const writtenBefore =
+      !droppedAt || !sidecar.lastModified || sidecar.lastModified.getTime() <= droppedAt.getTime();
+    sources.sidecar = { text, writtenBefore };
+  }
+  return sources;
+}
+
+export function makeHandler(deps: Deps) {
+  return async (event: unknown): Promise<Outcome> => {
+    const parsed = ObjectCreated.parse(event);
+    const bucket = parsed.detail.bucket.name;
+    const key = decodeEventKey(parsed.detail.object.key);
+    const versionId = parsed.detail.object["version-id"] ?? "null";
+    const decision = classifyDrop(key, parsed.detail.object.size ?? 1);
+    if (decision.action === "ignore") {
+      logger.info("not a dataset; ignored", { bucket, key, reason: decision.reason });
+      return { outcome: "ignored", reason: decision.reason };
+    }
+    const runs = deps.root.runs();
+    const objects = deps.root.objects();
+    const runId = runIdForDrop(bucket, key, versionId);
+    let run = await runs.get(runId);
+    if (!run) {
+      const head = await objects.head(bucket, key, versionId === "null" ? undefined : versionId);
+      if (!head) {
+        logger.warn("the dropped object is gone; nothing to train on", { bucket, key, versionId });
+        return { outcome: "ignored", reason: "the object no longer exists" };
+      }
+      const now = deps.now().toISOString();
+      const base: Run = {
+        id: runId,
+        kind: "train",
+        status: "QUEUED",
+        createdAt: now,
+        updatedAt: now,
+        dataset: { bucket, key, versionId, name: fileName(key) },
+        options: {},
+        optionsSource: "none",
+        notes: [],
+      };
+      let rejection: { error: string; reason: string } | undefined;
+      if (decision.action === "reject") {
+        rejection = { error: "UnsupportedFormat", reason: decision.reason };
+      } else {
+        base.dataset.kind = decision.kind;
+        try {
+          const resolved = resolveOptions(
+            await optionSources(objects, bucket, key, head.metadata, head.lastModified),
+          );
+          base.options = resolved.options;
+          base.optionsSource = resolved.source;
+          base.notes = resolved.notes;
+        } catch (error) {
+          if (!(error instanceof Error) || !("field" in error)) throw error;
+          rejection = { error: error.name, reason: error.message };
+        }
+      }
+      if (rejection) {
+        const failed: Run = {
+          ...base,
+          status: "FAILED",
+          endedAt: now,
+          failure: { step: "intake", ...rejection },
+        };
+        if (await runs.create(failed))
+          logger.warn("drop rejected", { runId, bucket, key, reason: rejection.reason });
+        await sendRunNotice(runs, deps.root.notices(), runId);
+        return { outcome: "rejected", runId };
+      }
+      await runs.create(base);
+      run = (await runs.get(runId)) ?? base;
+    }
+    if (run.status === "FAILED" && run.failure?.step === "intake") {
+      await sendRunNotice(runs, deps.root.notices(), runId);
+      return { outcome: "rejected", runId };
+    }
+    const input = pipelineInput({
+      runId,
+      bucket,
+      region: deps.region,
+      source: { key, versionId },
+      kind: run.dataset.kind ?? "table",
+      options: run.options,
+      codeSha256: deps.codeSha256,
+    });
+    const executionArn = await deps.root.pipeline().start(runId, input);
+    if (!run.executionArn) await runs.update(runId, { executionArn }, "exists");
+    logger.info("run started", { runId, bucket, key, versionId, executionArn });
+    return { outcome: "started", runId };
+  };
+}
+
+let configured: ReturnType<typeof makeHandler> | undefined;
+
+export const handler = (event: unknown): Promise<Outcome> => {
+  if (!configured) {
+    const env = readEnvironment(["AWS_REGION", "CODE_SHA256"]);
+    configured = makeHandler({
+      root,
+      region: env.AWS_REGION,
+      codeSha256: env.CODE_SHA256,
+      now: () => new Date(),
+    });
+  }
+  return configured(event);
+};
