@@ -41,7 +41,7 @@ export interface PipelineInput {
   code: { sha256: string; sourcedir: string; bootstrap: string };
   jobs: { preprocess: JobSpec; train: JobSpec; evaluate: JobSpec; transform: JobSpec };
   model: { name: string; sageMakerName: string; manualApproval: boolean };
-  /** Batch transform over the test split: header-less CSV rows, or the test images one by one. */
+  /** Batch transform over the test split (`processed/transform/`): header-less CSV rows, or the test images one by one. */
   batch: { input: string; contentType: string; splitType: "Line" | "None" };
   hyperParameters: Record<string, string>;
   options: RunOptions;
@@ -159,7 +159,7 @@ export function pipelineInput(args: {
     batch:
       kind === "images"
         ? {
-            input: s3(`${root}/processed/test/`),
+            input: s3(`${root}/processed/transform/`),
             contentType: "application/x-image",
             splitType: "None",
           }

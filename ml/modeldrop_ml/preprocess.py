@@ -7,8 +7,9 @@ zip of images laid out ``<class>/<image>``. Writes to ``--output`` (default
     profile.json                      rows, columns, types, missing %, target balance, inferences
     train/  validation/  test/        data.parquet (tables) or <class>/<image> (images),
                                       each with dataset.json (what train and inference agree on)
-    transform/test.csv                test rows without the target and without a header
-                                      (tables; images use test/ as it is), for batch transform
+    transform/                        what batch transform predicts: test.csv, the test rows
+                                      without the target or a header (tables), or a copy of the
+                                      test images without dataset.json (images)
 
 Run options come from ``--options`` (JSON) or ``--options-file`` (default
 ``/opt/ml/processing/input/options/options.json`` when present): container arguments are
@@ -311,6 +312,9 @@ def preprocess_images(
         features=[],
         classes=dataset.classes,
     )
+    # Batch transform sends every object under its input prefix to the model, so the images
+    # it predicts live apart from test/, whose dataset.json is not an image.
+    shutil.copytree(output / "test", output / "transform")
     for name in counts:
         (output / name / "dataset.json").write_text(
             json.dumps(schema.to_json(), indent=2), encoding="utf-8"

@@ -67,6 +67,9 @@ def test_a_zip_of_digits_trains_a_resnet_that_beats_chance_and_serves_images(
     assert profile["target"]["classes"] == ["one", "two", "zéro"]
     assert profile["splits"]["test"] == 14
     assert len(profile["files_ignored"]) == 2
+    transform_inputs = [p for p in (opt_ml.processed / "transform").rglob("*") if p.is_file()]
+    assert len(transform_inputs) == 14  # the test images and nothing else (no dataset.json)
+    assert all(p.suffix == ".png" for p in transform_inputs)
     result = opt_ml.train(hyperparameters={"epochs": "6", "image_size": "32", "batch_size": "16"})
     assert result.code == 0, result.failure
     assert opt_ml.evaluate().code == 0

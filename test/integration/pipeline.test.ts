@@ -1,20 +1,25 @@
 // The training pipeline end to end on the local cloud: the packaged stack, the real handlers,
 // the real state machine and the real ML jobs, driven only by dropping files into the inbox.
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Run } from "../../core/run-record.js";
 import { runIdForDrop } from "../../core/runs.js";
 import type { LocalCloud } from "../../local/cloud.js";
-import { startPipelineCloud } from "./pipeline-stack.js";
+import { type ClientConfig, startPipelineCloud } from "./pipeline-stack.js";
 
+const ROOT = resolve(import.meta.dirname, "..", "..");
+const PYTHON = join(ROOT, ".venv", "bin", "python");
 let cloud: LocalCloud;
+let config: ClientConfig;
 let s3: S3Client;
 let bucket: string;
 let db: DynamoDBDocumentClient;
@@ -77,6 +82,28 @@ async function finished(id: string, timeoutMs = 120_000): Promise<Run> {
   }
 }
 
+async function until<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A job's status, or undefined while the state machine has not created it yet. */
+function jobStatus(kind: "Training" | "Processing" | "Transform", name: string) {
+  try {
+    return cloud.sagemaker.status(kind, name);
+  } catch {
+    return undefined;
+  }
+}
+
 function emails(): string[] {
   const outbox = join(cloud.stateDir, "outbox");
   if (!existsSync(outbox)) return [];
@@ -96,7 +123,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => slack.listen(0, "127.0.0.1", resolve));
   const started = await startPipelineCloud();
-  ({ cloud, s3, bucket, cleanup } = started);
+  ({ cloud, s3, bucket, cleanup, config } = started);
   db = DynamoDBDocumentClient.from(new DynamoDBClient(started.config));
   const hook = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
   await new SSMClient(started.config).send(
@@ -113,7 +140,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => slack.close(() => resolve()));
 });
 
-describe("the training pipeline on the local cloud", () => {
+describe("the training pipeline on the local cloud", { timeout: 180_000 }, () => {
   it("turns a CSV drop into a registered model, predictions, a report and exactly one notice", async () => {
     const runId = await drop("inbox/churn data.csv", churnCsv(400));
 
@@ -146,5 +173,149 @@ describe("the training pipeline on the local cloud", () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]).toContain("Subject: modeldrop: churn data.csv model ready - churn-data v1");
     expect(slackMessages.filter((m) => m.text.includes("churn data.csv"))).toHaveLength(1);
+  });
+
+  it("trains ResNet-18 on a zip of images and batch-predicts the test images", async () => {
+    const zip = join(cloud.stateDir, "digits.zip");
+    execFileSync(PYTHON, [join(ROOT, "test", "fixtures", "digits_zip.py"), zip, "20"]);
+    const options = { hyperparameters: { epochs: 2, image_size: 32, batch_size: 8 } };
+    const runId = await drop("inbox/digits.zip", readFileSync(zip), {
+      "modeldrop-options": JSON.stringify(options),
+    });
+
+    const done = await finished(runId);
+
+    expect({ status: done.status, failure: done.failure }).toMatchObject({ failure: undefined });
+    expect(["SUCCEEDED", "BELOW_THRESHOLD"]).toContain(done.status);
+    expect(done.lineage?.algorithm).toBe("resnet18");
+    expect(done.steps?.train?.instanceType).toBe("ml.g5.xlarge");
+    expect(done.metrics).toHaveProperty("accuracy");
+  });
+
+  it("fails a run whose dataset preprocessing rejects, naming the step and the job's own reason", async () => {
+    const runId = await drop("inbox/tiny.csv", "a,b,label\n1,2,x\n3,4,y\n");
+
+    const done = await finished(runId);
+
+    expect(done.status).toBe("FAILED");
+    expect(done.failure).toMatchObject({
+      step: "preprocess",
+      log: { group: "/aws/sagemaker/ProcessingJobs", streamPrefix: `md-${runId}-preprocess/` },
+    });
+    expect(done.failure?.reason).toMatch(/rows/);
+    const mails = emails().filter((m) => m.includes(runId));
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toContain("Subject: modeldrop: tiny.csv failed at preprocess");
+    expect(mails[0]).toContain("Failed step: preprocess");
+  });
+
+  it("records a model below its threshold as BELOW_THRESHOLD and does not approve it", async () => {
+    const options = { metric: "accuracy", threshold: 0.999 };
+    const runId = await drop("inbox/strict.csv", churnCsv(300, 7), {
+      "modeldrop-options": JSON.stringify(options),
+    });
+
+    const done = await finished(runId);
+
+    expect(done.status).toBe("BELOW_THRESHOLD");
+    expect(done.gate).toMatchObject({ metric: "accuracy", threshold: 0.999, passed: false });
+    expect(done.model?.version).toBeUndefined();
+    expect(emails().filter((m) => m.includes(runId))).toHaveLength(1);
+  });
+
+  it("refuses an unreadable format and invalid options at intake, with one notice each", async () => {
+    const xlsx = await drop("inbox/budget.xlsx", "not a table");
+    const badOptions = await drop("inbox/opts.csv", churnCsv(50), {
+      "modeldrop-options": JSON.stringify({ threshold: "high" }),
+    });
+
+    const [format, options] = [await finished(xlsx), await finished(badOptions)];
+
+    expect(format).toMatchObject({
+      status: "FAILED",
+      failure: { step: "intake", error: "UnsupportedFormat" },
+    });
+    expect(options).toMatchObject({
+      status: "FAILED",
+      failure: { step: "intake", error: "InvalidOptions" },
+    });
+    expect(options.failure?.reason).toContain("threshold");
+    expect(emails().filter((m) => m.includes(xlsx) || m.includes(badOptions))).toHaveLength(2);
+  });
+
+  it("treats a redelivered event as the same run: no second execution, no second notice", async () => {
+    const key = "inbox/again.csv";
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: "a,b\n1,2\n" }),
+    );
+    const runId = runIdForDrop(bucket, key, put.VersionId ?? "null");
+    await finished(runId);
+    const event = {
+      "detail-type": "Object Created",
+      source: "aws.s3",
+      detail: { bucket: { name: bucket }, object: { key, size: 8, "version-id": put.VersionId } },
+    };
+
+    const again = await cloud.functions.invoke("modeldrop-dev-onUpload", event);
+    await cloud.events.settle();
+
+    expect(again.payload).toEqual({ outcome: "started", runId });
+    const executions = await new SFNClient(config).send(
+      new ListExecutionsCommand({ stateMachineArn: cloud.stack?.outputs.PipelineArn }),
+    );
+    expect(executions.executions?.filter((e) => e.name === runId)).toHaveLength(1);
+    expect(emails().filter((m) => m.includes(runId))).toHaveLength(1);
+  });
+
+  it("runs ten drops at once as ten runs, each ending with one notice", async () => {
+    const keys = Array.from({ length: 10 }, (_, i) => `inbox/batch/part-${i}.csv`);
+    const runIds = await Promise.all(keys.map((key) => drop(key, "x,y\n1,2\n")));
+
+    const ended = await Promise.all(runIds.map((id) => finished(id, 240_000)));
+
+    expect(new Set(runIds).size).toBe(10);
+    expect(ended.map((r) => r.status)).toEqual(Array(10).fill("FAILED"));
+    for (const id of runIds) expect(emails().filter((m) => m.includes(id))).toHaveLength(1);
+  }, 300_000);
+
+  it("stops a run during training: the job is stopped, the run is STOPPED, one notice", async () => {
+    const options = { hyperparameters: { num_round: 5000, early_stopping_rounds: 1000 } };
+    const runId = await drop("inbox/long.csv", churnCsv(3000, 3), {
+      "modeldrop-options": JSON.stringify(options),
+    });
+    const training = await until(async () => {
+      const current = await run(runId);
+      if (current?.step !== "train" || !current.executionArn) return undefined;
+      return jobStatus("Training", `md-${runId}-train`) === "InProgress" ? current : undefined;
+    });
+
+    await new SFNClient(config).send(
+      new StopExecutionCommand({ executionArn: training.executionArn }),
+    );
+    const done = await finished(runId);
+
+    expect(done.status).toBe("STOPPED");
+    const job = await until(() => {
+      const status = cloud.sagemaker.status("Training", `md-${runId}-train`);
+      return status === "InProgress" ? undefined : status;
+    });
+    expect(job).toBe("Stopped");
+    expect(emails().filter((m) => m.includes(runId))).toHaveLength(1);
+  });
+
+  it("fails a run whose training job runs past its maximum runtime, saying so", async () => {
+    const options = {
+      hyperparameters: { num_round: 5000, early_stopping_rounds: 1000 },
+      maxRuntimeSeconds: { training: 1 },
+    };
+    const runId = await drop("inbox/slow.csv", churnCsv(3000, 5), {
+      "modeldrop-options": JSON.stringify(options),
+    });
+
+    const done = await finished(runId);
+
+    expect(done.status).toBe("FAILED");
+    expect(done.failure?.step).toBe("train");
+    expect(done.failure?.reason).toContain("MaxRuntimeExceeded");
   });
 });
