@@ -2,6 +2,7 @@
  * The one place AWS SDK clients are made: once per execution environment, on first use. With
  * AWS_ENDPOINT_URL set (the local cloud), every client goes there and S3 uses path-style URLs.
  */
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SFNClient } from "@aws-sdk/client-sfn";
@@ -28,3 +29,4 @@ export const dynamo = /* @__PURE__ */ once(() =>
 export const sfn = /* @__PURE__ */ once(() => new SFNClient({}));
 export const sns = /* @__PURE__ */ once(() => new SNSClient({}));
 export const ssm = /* @__PURE__ */ once(() => new SSMClient({}));
+export const logs = /* @__PURE__ */ once(() => new CloudWatchLogsClient({}));

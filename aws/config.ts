@@ -3,6 +3,11 @@
  * so a missing variable fails with its name instead of as `undefined` deep inside a call.
  */
 import { z } from "zod";
+import type { InstanceDefaults } from "../core/pipeline-input.js";
+
+const InstanceType = z
+  .string()
+  .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, "must be a SageMaker instance type");
 
 const Environment = z.object({
   AWS_REGION: z.string().min(1),
@@ -13,6 +18,12 @@ const Environment = z.object({
   PIPELINE_ARN: z.string().startsWith("arn:"),
   CODE_SHA256: z.string().regex(/^[0-9a-f]{64}$/, "must be the sha256 of sourcedir.tar.gz"),
   SLACK_WEBHOOK_PARAMETER: z.string().min(1),
+  API_TOKEN_PARAMETER: z.string().startsWith("/"),
+  PREDICT_ARN: z.string().startsWith("arn:"),
+  PROCESSING_INSTANCE_TYPE: InstanceType,
+  TRAINING_INSTANCE_TYPE: InstanceType,
+  IMAGE_TRAINING_INSTANCE_TYPE: InstanceType,
+  TRANSFORM_INSTANCE_TYPE: InstanceType,
 });
 export type Environment = z.infer<typeof Environment>;
 
@@ -34,4 +45,23 @@ export function readEnvironment<K extends keyof Environment>(
   if (problems.length > 0)
     throw new Error(`function configuration is incomplete: ${problems.join("; ")}`);
   return values as Pick<Environment, K>;
+}
+
+/** The deployment's default instance types (stack parameters, passed as variables). */
+export function instanceDefaults(env: NodeJS.ProcessEnv = process.env): InstanceDefaults {
+  const values = readEnvironment(
+    [
+      "PROCESSING_INSTANCE_TYPE",
+      "TRAINING_INSTANCE_TYPE",
+      "IMAGE_TRAINING_INSTANCE_TYPE",
+      "TRANSFORM_INSTANCE_TYPE",
+    ],
+    env,
+  );
+  return {
+    processing: values.PROCESSING_INSTANCE_TYPE,
+    training: values.TRAINING_INSTANCE_TYPE,
+    trainingImages: values.IMAGE_TRAINING_INSTANCE_TYPE,
+    transform: values.TRANSFORM_INSTANCE_TYPE,
+  };
 }

@@ -2,9 +2,20 @@
  * The model registry (Models table): per model name, a counter item (version 0) that hands out
  * version numbers atomically, and one item per version.
  */
-import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { Conflict, InvalidRequest, NotFound } from "../core/errors.js";
+import { type Approval, type Decision, decideApproval } from "../core/registry.js";
+import { isConditionFailure } from "./runs-store.js";
 
-export type Approval = "Approved" | "Pending" | "Rejected";
+export type { Approval };
+
+/** Counter items carry `listed = "model"`, so the byName index lists model names by Query. */
+const LISTED = "model";
 
 export interface ModelVersion {
   modelName: string;
@@ -14,9 +25,16 @@ export interface ModelVersion {
   runId: string;
   metrics: Record<string, number>;
   approval: Approval;
-  approvedBy?: string;
-  approvedAt?: string;
+  /** Who set the approval and when ("quality-gate" when the run approved it). */
+  decidedBy?: string;
+  decidedAt?: string;
+  reason?: string;
   createdAt: string;
+}
+
+export interface ModelName {
+  name: string;
+  latestVersion: number;
 }
 
 export class ModelsStore {
@@ -31,8 +49,8 @@ export class ModelsStore {
       new UpdateCommand({
         TableName: this.table,
         Key: { modelName, version: 0 },
-        UpdateExpression: "ADD latest :one",
-        ExpressionAttributeValues: { ":one": 1 },
+        UpdateExpression: "ADD latest :one SET listed = :listed",
+        ExpressionAttributeValues: { ":one": 1, ":listed": LISTED },
         ReturnValues: "UPDATED_NEW",
       }),
     );
@@ -51,4 +69,110 @@ export class ModelsStore {
       }),
     );
   }
+
+  /** Model names in name order, a page at a time. */
+  async names(limit: number, cursor?: string): Promise<{ names: ModelName[]; next?: string }> {
+    const start = cursor ? decodeNameCursor(cursor) : undefined;
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: "byName",
+        KeyConditionExpression: "listed = :listed",
+        ExpressionAttributeValues: { ":listed": LISTED },
+        Limit: limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const names = (page.Items ?? []).map((item) => ({
+      name: String(item.modelName),
+      latestVersion: Number(item.latest),
+    }));
+    const last = page.LastEvaluatedKey;
+    return {
+      names,
+      ...(last ? { next: Buffer.from(String(last.modelName)).toString("base64url") } : {}),
+    };
+  }
+
+  /** A model's versions, newest first (empty when the name was never registered). */
+  async versions(modelName: string): Promise<ModelVersion[]> {
+    const versions: ModelVersion[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "modelName = :name AND #version > :zero",
+          ExpressionAttributeNames: { "#version": "version" },
+          ExpressionAttributeValues: { ":name": modelName, ":zero": 0 },
+          ScanIndexForward: false,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      versions.push(...((page.Items ?? []) as ModelVersion[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return versions;
+  }
+
+  /**
+   * Approves or rejects a version with a conditional write on the approval it was read with,
+   * so of two reviewers deciding at once one wins and the other gets a conflict.
+   */
+  async decide(
+    modelName: string,
+    version: number,
+    decision: Decision,
+    by: string,
+    at: Date,
+    reason?: string,
+  ): Promise<ModelVersion> {
+    const current = (await this.versions(modelName)).find((v) => v.version === version);
+    if (!current)
+      throw new NotFound("model-version", `model ${modelName} has no version ${version}`);
+    const approval = decideApproval(current.approval, decision);
+    const fields: Partial<ModelVersion> = {
+      approval,
+      decidedBy: by,
+      decidedAt: at.toISOString(),
+      ...(reason ? { reason } : {}),
+    };
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { modelName, version },
+          UpdateExpression: `SET ${Object.keys(fields)
+            .map((k) => `#${k} = :${k}`)
+            .join(", ")}${reason ? "" : " REMOVE #reason"}`,
+          ConditionExpression: "#approval = :was",
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(Object.keys(fields).map((k) => [`#${k}`, k])),
+            "#approval": "approval",
+            "#reason": "reason",
+          },
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`:${k}`, v])),
+            ":was": current.approval,
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error))
+        throw new Conflict(
+          "changed-meanwhile",
+          "the version's approval changed meanwhile; read it again",
+        );
+      throw error;
+    }
+    const { reason: _old, ...rest } = current;
+    return { ...rest, ...fields };
+  }
+}
+
+function decodeNameCursor(cursor: string): Record<string, unknown> {
+  const name = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!/^[a-zA-Z0-9-]{1,63}$/.test(name))
+    throw new InvalidRequest("cursor is not one this API gave out", { field: "cursor" });
+  return { modelName: name, version: 0, listed: LISTED };
 }

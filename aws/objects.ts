@@ -7,6 +7,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 
 export interface ObjectHead {
   size: number;
@@ -84,5 +86,35 @@ export class Objects {
       token = page.NextContinuationToken;
     } while (token);
     return keys;
+  }
+
+  /** A GET URL for one object, valid for `seconds`. */
+  async presignGet(bucket: string, key: string, seconds = 3600): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      expiresIn: seconds,
+    });
+  }
+
+  /**
+   * A browser-style POST upload of exactly `key`, at most `maxBytes`, carrying `fields` (such
+   * as `x-amz-meta-*`) that the policy pins to these values.
+   */
+  async presignPost(
+    bucket: string,
+    key: string,
+    maxBytes: number,
+    fields: Record<string, string>,
+    seconds: number,
+  ): Promise<{ url: string; fields: Record<string, string> }> {
+    return createPresignedPost(this.s3, {
+      Bucket: bucket,
+      Key: key,
+      Conditions: [
+        ["content-length-range", 1, maxBytes],
+        ...Object.entries(fields).map(([name, value]) => ({ [name]: value })),
+      ],
+      Fields: fields,
+      Expires: seconds,
+    });
   }
 }

@@ -1,5 +1,5 @@
 /** Starting executions of the training pipeline, idempotently by name. */
-import { type SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 
 export class PipelineStarter {
   constructor(
@@ -24,6 +24,17 @@ export class PipelineStarter {
       return started.executionArn ?? arn;
     } catch (error) {
       if (error instanceof Error && error.name === "ExecutionAlreadyExists") return arn;
+      throw error;
+    }
+  }
+
+  /** Stops an execution; no Catch runs, so the status-change event records the run as STOPPED. */
+  async stop(executionArn: string, cause: string): Promise<void> {
+    try {
+      await this.sfn.send(new StopExecutionCommand({ executionArn, cause }));
+    } catch (error) {
+      // Already ended between the caller's read and this call: nothing left to stop.
+      if (error instanceof Error && error.name === "ExecutionDoesNotExist") return;
       throw error;
     }
   }

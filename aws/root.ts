@@ -2,8 +2,9 @@
  * The composition root: the stores and publishers handlers use, each made once on first use
  * from the function's environment (a missing variable fails with its name).
  */
-import { dynamo, s3, sfn, sns, ssm } from "./clients.js";
+import { dynamo, logs, s3, sfn, sns, ssm } from "./clients.js";
 import { readEnvironment } from "./config.js";
+import { JobLogs } from "./job-logs.js";
 import { ModelsStore } from "./models-store.js";
 import { NoticePublisher } from "./notices.js";
 import { Objects } from "./objects.js";
@@ -27,6 +28,8 @@ export const root = {
   notices: once(
     () => new NoticePublisher(sns(), readEnvironment(["NOTICE_TOPIC_ARN"]).NOTICE_TOPIC_ARN),
   ),
+  predictions: once(() => new PipelineStarter(sfn(), readEnvironment(["PREDICT_ARN"]).PREDICT_ARN)),
   secrets: once(() => new SecretReader(ssm())),
+  jobLogs: once(() => new JobLogs(logs())),
 };
 export type Root = typeof root;

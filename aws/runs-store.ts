@@ -6,13 +6,20 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import { InvalidRequest, NotFound } from "../core/errors.js";
 import type { Run } from "../core/run-record.js";
-import { TERMINAL_STATUSES } from "../core/runs.js";
+import { type RunStatus, TERMINAL_STATUSES } from "../core/runs.js";
 
-export class RunNotFound extends Error {
+/** A NotFound (404 through the API), named for Step Functions' Catch and the logs. */
+export class RunNotFound extends NotFound {
   override readonly name = "RunNotFound";
+  constructor(message: string) {
+    super("run", message);
+  }
 }
 
 type Guard =
@@ -23,6 +30,49 @@ type Guard =
 
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+/**
+ * Every run item carries `listed = "run"` so the byCreated index can list all runs newest
+ * first with a Query. One partition for all runs is fine at modeldrop's write rate (runs per
+ * minute, not per millisecond); filter-specific indexes serve status and model.
+ */
+const LISTED = "run";
+
+export interface RunFilter {
+  status?: RunStatus | undefined;
+  model?: string | undefined;
+  dataset?: string | undefined;
+  kind?: "train" | "predict" | undefined;
+}
+
+export interface RunListPage {
+  runs: Run[];
+  next?: string;
+}
+
+const CursorKey = z.object({
+  i: z.enum(["byCreated", "byStatus", "byModel"]),
+  k: z.record(z.string(), z.string()),
+});
+
+function encodeCursor(index: string, key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify({ i: index, k: key })).toString("base64url");
+}
+
+function decodeCursor(cursor: string, index: string): Record<string, string> {
+  let parsed: z.infer<typeof CursorKey>;
+  try {
+    parsed = CursorKey.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+  } catch (error) {
+    throw new InvalidRequest("cursor is not one this API gave out", {
+      field: "cursor",
+      cause: error,
+    });
+  }
+  if (parsed.i !== index)
+    throw new InvalidRequest("cursor belongs to a listing with other filters", { field: "cursor" });
+  return parsed.k;
 }
 
 export class RunsStore {
@@ -37,7 +87,7 @@ export class RunsStore {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: run,
+          Item: { ...run, listed: LISTED },
           ConditionExpression: "attribute_not_exists(id)",
         }),
       );
@@ -101,6 +151,64 @@ export class RunsStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Runs newest first, one page at a time: a Query on the index that fits the filter (status,
+   * model, or all runs), with the other filters applied to that page. A page can come back
+   * shorter than `limit` while `next` is still given; follow `next` until it is absent.
+   */
+  async list(filter: RunFilter, limit: number, cursor?: string): Promise<RunListPage> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    let index: "byCreated" | "byStatus" | "byModel";
+    let keyCondition: string;
+    if (filter.status) {
+      index = "byStatus";
+      keyCondition = "#status = :status";
+      names["#status"] = "status";
+      values[":status"] = filter.status;
+    } else if (filter.model) {
+      index = "byModel";
+      keyCondition = "modelName = :model";
+      values[":model"] = filter.model;
+    } else {
+      index = "byCreated";
+      keyCondition = "listed = :listed";
+      values[":listed"] = LISTED;
+    }
+    const filters: string[] = [];
+    if (filter.model && index !== "byModel") {
+      filters.push("modelName = :model");
+      values[":model"] = filter.model;
+    }
+    if (filter.dataset) {
+      filters.push("dataset.#name = :dataset");
+      names["#name"] = "name";
+      values[":dataset"] = filter.dataset;
+    }
+    if (filter.kind) {
+      filters.push("#kind = :kind");
+      names["#kind"] = "kind";
+      values[":kind"] = filter.kind;
+    }
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: index,
+        KeyConditionExpression: keyCondition,
+        ...(filters.length > 0 ? { FilterExpression: filters.join(" AND ") } : {}),
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, index) } : {}),
+      }),
+    );
+    return {
+      runs: (page.Items ?? []) as Run[],
+      ...(page.LastEvaluatedKey ? { next: encodeCursor(index, page.LastEvaluatedKey) } : {}),
+    };
   }
 
   /** Takes the run's one notice; false when it was already sent (or is being sent). */

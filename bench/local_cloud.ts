@@ -17,13 +17,13 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
   type HistoryEvent,
   SFNClient,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { type LocalCloud, startLocalCloud } from "../local/cloud.js";
 import { packageFixtureStack } from "../test/integration/fixture-stack.js";
+import { at, executionHistory } from "./execution-history.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PYTHON = resolve(ROOT, ".venv", "bin", "python");
@@ -187,19 +187,8 @@ async function runExecution(
       throw new Error(`${name} ended ${execution.status}: ${execution.error} ${execution.cause}`);
     await new Promise((done) => setTimeout(done, 100));
   }
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
+  return executionHistory(sfn, executionArn ?? "");
 }
-
-const at = (event: HistoryEvent | undefined) => event?.timestamp?.getTime() ?? Number.NaN;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

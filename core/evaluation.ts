@@ -56,10 +56,13 @@ export class EvaluationInvalid extends Error {
 
 export function parseEvaluation(json: unknown): Evaluation {
   const parsed = Evaluation.safeParse(json);
-  if (!parsed.success)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join(".") || "the file";
     throw new EvaluationInvalid(
-      `evaluation.json does not have the expected layout: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
+      `evaluation.json does not have the expected layout: ${where}: ${issue?.message}`,
     );
+  }
   return parsed.data;
 }
 
@@ -78,10 +81,28 @@ export function headlineMetrics(evaluation: Evaluation): Record<string, number> 
   return metrics;
 }
 
+/**
+ * The threshold a metric gets when the options name the metric but no threshold: a floor just
+ * above chance for scores in [0, 1]. Errors (rmse, mae) are in the target's units, so they have
+ * none; the options schema refuses them without a threshold (see parseRunOptions).
+ */
+export const METRIC_THRESHOLDS: Partial<Record<MetricName, number>> = {
+  accuracy: 0.5,
+  precision: 0.5,
+  recall: 0.5,
+  f1: 0.5,
+  roc_auc: 0.6,
+  log_loss: 0.69,
+  r2: 0.1,
+};
+
 export function decideGate(evaluation: Evaluation, options: RunOptions): Gate {
   const task = evaluation.modeldrop.task;
   const metric = options.metric ?? DEFAULT_GATE[task].metric;
-  const threshold = options.threshold ?? DEFAULT_GATE[task].threshold;
+  const threshold =
+    options.threshold ??
+    (options.metric ? METRIC_THRESHOLDS[options.metric] : undefined) ??
+    DEFAULT_GATE[task].threshold;
   const value = headlineMetrics(evaluation)[metric];
   if (value === undefined)
     throw new EvaluationInvalid(

@@ -19,14 +19,34 @@ const OUTCOME: Record<string, string> = {
 };
 
 /** Printable ASCII only, no line breaks: what SNS accepts in a subject. */
-export function asciiSubject(text: string): string {
-  const ascii = text
+function printableAscii(text: string): string {
+  return text
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")
     .replace(/[^\x20-\x7e]+/g, "?")
     .replace(/\s+/g, " ")
     .trim();
-  return ascii.length <= SUBJECT_LIMIT ? ascii : `${ascii.slice(0, SUBJECT_LIMIT - 3)}...`;
+}
+
+function shorten(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  return `${text.slice(0, Math.max(0, limit - 3)).trimEnd()}...`;
+}
+
+/** Printable ASCII, at most 100 characters: what SNS accepts in a subject. */
+export function asciiSubject(text: string): string {
+  return shorten(printableAscii(text), SUBJECT_LIMIT);
+}
+
+/**
+ * `modeldrop: <dataset> <outcome>`: a long dataset name is shortened, never the outcome, so the
+ * subject line alone says how the run ended.
+ */
+function subjectLine(dataset: string, outcome: string): string {
+  const head = "modeldrop: ";
+  const tail = ` ${printableAscii(outcome)}`;
+  const room = SUBJECT_LIMIT - head.length - tail.length;
+  return asciiSubject(`${head}${shorten(printableAscii(dataset), room)}${tail}`);
 }
 
 export function duration(seconds: number): string {
@@ -55,7 +75,7 @@ export function buildNotice(run: Run, now: Date = new Date()): Notice {
     run.status === "SUCCEEDED" && run.model?.version !== undefined
       ? ` - ${run.model.name} v${run.model.version}`
       : "";
-  const subject = asciiSubject(`modeldrop: ${run.dataset.name} ${outcome}${failedAt}${model}`);
+  const subject = subjectLine(run.dataset.name, `${outcome}${failedAt}${model}`);
 
   const started = Date.parse(run.createdAt);
   const ended = run.endedAt ? Date.parse(run.endedAt) : now.getTime();

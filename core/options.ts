@@ -205,10 +205,27 @@ function describeIssue(issue: z.core.$ZodIssue): { field: string; message: strin
   return { field, message: `option ${field}: ${issue.message}` };
 }
 
+export const MAX_OPTIONS_BYTES = 32 * 1024;
+
 /** Parses untrusted options, throwing InvalidOptions that names the field at fault. */
 export function parseRunOptions(input: unknown): RunOptions {
   const result = RunOptions.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    const size = Buffer.byteLength(JSON.stringify(result.data));
+    // The options travel in the execution input, which Step Functions caps at 256 KiB.
+    if (size > MAX_OPTIONS_BYTES)
+      throw new InvalidOptions(
+        "(options)",
+        `the options are ${size} bytes as JSON; at most ${MAX_OPTIONS_BYTES} are accepted`,
+      );
+    const { metric, threshold } = result.data;
+    if ((metric === "rmse" || metric === "mae") && threshold === undefined)
+      throw new InvalidOptions(
+        "threshold",
+        `option threshold: the metric ${metric} is in the target's units, so it needs a threshold`,
+      );
+    return result.data;
+  }
   const first = result.error.issues[0];
   const { field, message } = first
     ? describeIssue(first)

@@ -49,6 +49,25 @@ export interface PipelineInput {
   steps: Record<string, never>;
 }
 
+/**
+ * The instance types a run gets when its options name none. containers.json holds modeldrop's
+ * defaults; a deployment may set its own (stack parameters, see serverless.yml).
+ */
+export interface InstanceDefaults {
+  processing: string;
+  training: string;
+  /** Training on images: a GPU instance unless the deployment says otherwise. */
+  trainingImages: string;
+  transform: string;
+}
+
+export const INSTANCE_DEFAULTS: InstanceDefaults = {
+  processing: containers.default_instance_types.processing,
+  training: containers.default_instance_types.training,
+  trainingImages: containers.default_instance_types.training_images,
+  transform: containers.default_instance_types.transform,
+};
+
 const DEFAULT_RUNTIME: Record<JobKind, number> = {
   processing: 3_600,
   training: 86_400,
@@ -104,17 +123,18 @@ export function pipelineInput(args: {
   kind: DatasetKind;
   options: RunOptions;
   codeSha256: string;
+  instanceDefaults?: InstanceDefaults;
 }): PipelineInput {
   const { runId, bucket, region, options, kind } = args;
   const name = fileName(args.source.key);
   const root = `runs/${runId}`;
   const s3 = (key: string) => `s3://${bucket}/${key}`;
-  const defaults = containers.default_instance_types;
+  const defaults = args.instanceDefaults ?? INSTANCE_DEFAULTS;
   const types = options.instanceTypes ?? {};
   const runtimes = options.maxRuntimeSeconds ?? {};
   const spec = (step: "preprocess" | "train" | "evaluate" | "transform", job: JobKind) => {
     const fallback =
-      job === "training" && kind === "images" ? defaults.training_images : defaults[job];
+      job === "training" && kind === "images" ? defaults.trainingImages : defaults[job];
     const instanceType = types[job] ?? fallback;
     return {
       name: jobName(runId, step),

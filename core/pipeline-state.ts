@@ -73,7 +73,8 @@ export function jobUsage(state: PipelineState): JobUsage[] {
   return usage;
 }
 
-const LOG_GROUPS = {
+/** Where SageMaker writes each job step's log (streams start `<jobName>/`). */
+export const JOB_LOG_GROUPS = {
   preprocess: "/aws/sagemaker/ProcessingJobs",
   train: "/aws/sagemaker/TrainingJobs",
   evaluate: "/aws/sagemaker/ProcessingJobs",
@@ -105,9 +106,9 @@ export function describeFailure(state: PipelineState): Failure {
     else if (typeof fields.errorMessage === "string") reason = fields.errorMessage;
   }
   const failure: Failure = { step, error, reason };
-  if (step in LOG_GROUPS) {
-    const jobStep = step as keyof typeof LOG_GROUPS;
-    failure.log = { group: LOG_GROUPS[jobStep], streamPrefix: `${state.jobs[jobStep].name}/` };
+  if (step in JOB_LOG_GROUPS) {
+    const jobStep = step as keyof typeof JOB_LOG_GROUPS;
+    failure.log = { group: JOB_LOG_GROUPS[jobStep], streamPrefix: `${state.jobs[jobStep].name}/` };
   }
   return failure;
 }

@@ -36,6 +36,12 @@ export interface Run {
   options: RunOptions;
   optionsSource: "metadata" | "sidecar" | "none" | "request";
   notes: string[];
+  /** The registry name the run trains or predicts with, top-level for the byModel index. */
+  modelName?: string;
+  /** The run this one retries (same input and options). */
+  retryOf?: string;
+  /** sha256 of an idempotent API request, to tell a repeat from a conflicting reuse of its key. */
+  requestHash?: string;
   executionArn?: string;
   step?: string;
   steps?: Record<string, StepTiming>;

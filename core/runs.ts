@@ -2,7 +2,7 @@
  * Runs: their ids, statuses and the names derived from them. A run dropped into the inbox gets
  * an id derived from the exact object version, so a duplicate S3 event finds the same run.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 export const RUN_STATUSES = [
   "QUEUED",
@@ -75,6 +75,40 @@ export function runIdForDrop(bucket: string, key: string, versionId: string): st
   return `${slug(fileStem(key), 24)}-${digest.slice(0, 12)}`;
 }
 
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/** The low `length * 5` bits of the bytes (a big-endian number), in Crockford base32. */
+function crockford(bytes: Uint8Array, length: number): string {
+  let bits = 0n;
+  for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
+  let out = "";
+  for (let i = length - 1; i >= 0; i--) out += CROCKFORD[Number((bits >> BigInt(i * 5)) & 31n)];
+  return out;
+}
+
+/**
+ * A run started through the API: a ULID (48-bit millisecond time + 80 random bits, Crockford
+ * base32), so ids sort by creation time.
+ */
+export function newRunId(now: Date = new Date(), random: Uint8Array = randomBytes(10)): string {
+  const bytes = new Uint8Array(16);
+  let time = BigInt(now.getTime());
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = Number(time & 255n);
+    time >>= 8n;
+  }
+  bytes.set(random.subarray(0, 10), 6);
+  return crockford(bytes, 26);
+}
+
+/**
+ * The run id an `Idempotency-Key` maps to: the same key (per route) always names the same run,
+ * shaped like a ULID so both kinds of id look alike.
+ */
+export function runIdForIdempotencyKey(route: string, key: string): string {
+  return crockford(createHash("sha256").update(`${route}\n${key}`).digest().subarray(0, 16), 26);
+}
+
 /**
  * Every SageMaker job and model modeldrop creates starts with this, so IAM can limit the state
  * machine to them (`arn:aws:sagemaker:…:training-job/md-*`).
@@ -84,7 +118,8 @@ export const JOB_PREFIX = "md-";
 /** `md-<runId>-train`: valid as a SageMaker job or model name (1-63 of `[a-zA-Z0-9-]`). */
 export function jobName(runId: string, step: JobStep): string {
   const name = `${JOB_PREFIX}${runId}-${step}`;
-  if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name))
+  // SageMaker's pattern bounds the letters and digits, not the hyphens: the length is its own rule.
+  if (name.length > 63 || !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name))
     throw new Error(`job name ${name} is not a valid SageMaker name`);
   return name;
 }

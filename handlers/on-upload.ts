@@ -6,9 +6,10 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { z } from "zod";
-import { readEnvironment } from "../aws/config.js";
+import { instanceDefaults, readEnvironment } from "../aws/config.js";
 import type { Objects } from "../aws/objects.js";
 import { type Root, root } from "../aws/root.js";
+import { launchTrainingRun } from "../aws/run-launcher.js";
 import { sendRunNotice } from "../aws/run-notice.js";
 import {
   classifyDrop,
@@ -18,9 +19,9 @@ import {
   resolveOptions,
   sidecarKey,
 } from "../core/drops.js";
-import { pipelineInput } from "../core/pipeline-input.js";
+import type { InstanceDefaults } from "../core/pipeline-input.js";
 import type { Run } from "../core/run-record.js";
-import { fileName, runIdForDrop } from "../core/runs.js";
+import { defaultModelName, fileName, isTerminal, runIdForDrop } from "../core/runs.js";
 
 const logger = new Logger({ serviceName: "modeldrop", logLevel: "INFO" });
 
@@ -40,6 +41,7 @@ export interface Deps {
   root: Pick<Root, "runs" | "objects" | "pipeline" | "notices">;
   region: string;
   codeSha256: string;
+  instanceDefaults?: InstanceDefaults;
   now: () => Date;
 }
 
@@ -96,6 +98,7 @@ export function makeHandler(deps: Deps) {
         createdAt: now,
         updatedAt: now,
         dataset: { bucket, key, versionId, name: fileName(key) },
+        modelName: defaultModelName(key),
         options: {},
         optionsSource: "none",
         notes: [],
@@ -110,6 +113,7 @@ export function makeHandler(deps: Deps) {
             await optionSources(objects, bucket, key, head.metadata, head.lastModified),
           );
           base.options = resolved.options;
+          if (resolved.options.modelName) base.modelName = resolved.options.modelName;
           base.optionsSource = resolved.source;
           base.notes = resolved.notes;
         } catch (error) {
@@ -136,17 +140,13 @@ export function makeHandler(deps: Deps) {
       await sendRunNotice(runs, deps.root.notices(), runId);
       return { outcome: "rejected", runId };
     }
-    const input = pipelineInput({
-      runId,
-      bucket,
+    // A run that already ended (or was cancelled before it started) is not started again.
+    if (isTerminal(run.status)) return { outcome: "started", runId };
+    const executionArn = await launchTrainingRun(runs, deps.root.pipeline(), run, {
       region: deps.region,
-      source: { key, versionId },
-      kind: run.dataset.kind ?? "table",
-      options: run.options,
       codeSha256: deps.codeSha256,
+      ...(deps.instanceDefaults ? { instanceDefaults: deps.instanceDefaults } : {}),
     });
-    const executionArn = await deps.root.pipeline().start(runId, input);
-    if (!run.executionArn) await runs.update(runId, { executionArn }, "exists");
     logger.info("run started", { runId, bucket, key, versionId, executionArn });
     return { outcome: "started", runId };
   };
@@ -161,6 +161,7 @@ export const handler = (event: unknown): Promise<Outcome> => {
       root,
       region: env.AWS_REGION,
       codeSha256: env.CODE_SHA256,
+      instanceDefaults: instanceDefaults(),
       now: () => new Date(),
     });
   }

@@ -78,10 +78,12 @@ export function makeHandler(deps: Deps) {
         if (result === "sent") delivered += 1;
         else logger.error("Slack refused the notice", { subject, result });
       } catch (error) {
-        // The webhook URL is a secret: log the failure, never the URL.
+        // The webhook URL is a secret: log the failure, never the URL (fetch quotes a URL it
+        // cannot parse in its message).
         const failure = error instanceof Error ? error : new Error(String(error));
         const code = (failure.cause as { code?: string } | undefined)?.code;
-        logger.error("Slack could not be reached", { subject, error: failure.message, code });
+        const message = failure.message.replaceAll(url, "<webhook URL>");
+        logger.error("Slack could not be reached", { subject, error: message, code });
       }
     }
     return { delivered };

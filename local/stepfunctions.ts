@@ -3,7 +3,7 @@
 // input, output and error shapes AWS uses; executions are kept on disk with their history, and
 // every change of status is sent to the EventBridge router as AWS sends it.
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ExecutionAbortedError,
@@ -12,7 +12,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from "aws-local-stepfunctions";
-import { readJsonFile, writeJsonAtomic } from "./files.js";
+import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { AwsError, isRecord } from "./http.js";
 import { type JsonService, optionalNumber, optionalString, requireString } from "./json-service.js";
 import type { JobKind, SageMakerService } from "./sagemaker.js";
@@ -106,6 +106,8 @@ export class StepFunctionsService implements JsonService {
   private readonly machines = new Map<string, Machine>();
   private readonly executions = new Map<string, Execution>();
   private readonly live = new Map<string, Live>();
+  /** Definitions that have passed the interpreter's validation (it throws on an invalid one). */
+  private readonly validatedDefinitions = new Set<string>();
   invokeFunction: FunctionInvoker = async (name) => {
     throw new AwsError("ResourceNotFoundException", `Function not found: ${name}`);
   };
@@ -125,12 +127,44 @@ export class StepFunctionsService implements JsonService {
       this.machines.set(machine.stateMachineArn, machine);
     }
     const folder = join(this.root, "executions");
-    if (existsSync(folder)) {
-      for (const file of readdirSync(folder)) {
-        const execution = readJsonFile(join(folder, file), undefined) as Execution | undefined;
-        if (execution) this.executions.set(execution.executionArn, execution);
+    mkdirSync(folder, { recursive: true });
+    for (const file of readdirSync(folder)) {
+      if (!file.endsWith(".json")) continue;
+      const execution = readJsonFile(join(folder, file), undefined) as Execution | undefined;
+      if (!execution) continue;
+      execution.history = this.loadHistory(execution);
+      this.executions.set(execution.executionArn, execution);
+    }
+  }
+
+  /**
+   * An execution is kept as two files: its own fields (`<name>.json`, rewritten when they change:
+   * at its start and its end) and its history, one event a line (`<name>.history.jsonl`,
+   * appended). Rewriting the whole history on every event cost time that grew with its square.
+   */
+  private executionFile(execution: Execution, suffix: ".json" | ".history.jsonl"): string {
+    const name = encodeURIComponent(execution.executionArn.split(":").slice(-2).join(":"));
+    return join(this.root, "executions", `${name}${suffix}`);
+  }
+
+  private loadHistory(execution: Execution): HistoryEvent[] {
+    const path = this.executionFile(execution, ".history.jsonl");
+    if (!existsSync(path)) {
+      // A state folder from before the history had its own file: move it there.
+      const history = Array.isArray(execution.history) ? execution.history : [];
+      writeFileAtomic(path, history.map((event) => `${JSON.stringify(event)}\n`).join(""));
+      return history;
+    }
+    const events: HistoryEvent[] = [];
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      if (line.length === 0) continue;
+      try {
+        events.push(JSON.parse(line) as HistoryEvent);
+      } catch {
+        /* a line cut short by a crash */
       }
     }
+    return events;
   }
 
   /** Executions that were running when the previous local cloud stopped can never finish: fail them and say so. */
@@ -316,7 +350,13 @@ export class StepFunctionsService implements JsonService {
       handlers[stateName] = (taskInput) =>
         this.task(execution, stateName, resource, taskInput, jobs);
     }
-    const stateMachine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+    // The library validates the definition (asl-validator, which compiles its JSON schema: a
+    // quarter of a second of CPU) each time one is built. Validate each definition once.
+    const validated = this.validatedDefinitions.has(machine.definition);
+    const stateMachine = new StateMachine(definition, {
+      validationOptions: { checkArn: false, ...(validated ? { noValidate: true } : {}) },
+    });
+    this.validatedDefinitions.add(machine.definition);
     const context = {
       Execution: {
         Id: execution.executionArn,
@@ -632,21 +672,18 @@ export class StepFunctionsService implements JsonService {
 
   private record(execution: Execution, type: string, details: Record<string, unknown>): void {
     const id = execution.history.length + 1;
-    execution.history.push({
+    const event: HistoryEvent = {
       id,
       previousEventId: id - 1,
       timestamp: Date.now(),
       type,
       ...details,
-    });
-    writeJsonAtomic(
-      join(
-        this.root,
-        "executions",
-        `${encodeURIComponent(execution.executionArn.split(":").slice(-2).join(":"))}.json`,
-      ),
-      execution,
-    );
+    };
+    execution.history.push(event);
+    // The execution's own fields change only with ExecutionStarted and its end event.
+    if (type.startsWith("Execution"))
+      writeJsonAtomic(this.executionFile(execution, ".json"), { ...execution, history: undefined });
+    appendFileSync(this.executionFile(execution, ".history.jsonl"), `${JSON.stringify(event)}\n`);
   }
 
   private hasRunning(stateMachineArn: string): boolean {

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { startLocalCloud } from "./cloud.js";
+import { type LocalCloud, startLocalCloud } from "./cloud.js";
 import { templatePath } from "./stack.js";
 
 const USAGE = `usage: modeldrop up [--port N] [--api-port N] [--state-dir DIR] [--inbox DIR] [--stack DIR] [--param Name=Value]...
@@ -15,7 +15,21 @@ Starts the local cloud in the foreground and stops it cleanly on Ctrl-C.
   --stack      the packaged stack folder (default: .serverless of the modeldrop project)
   --param      a stack parameter, repeatable`;
 
-export async function up(argv: string[], projectRoot: string): Promise<number> {
+/**
+ * What the application adds around the generic start (the local cloud knows only the packaged
+ * stack): `prepare` may package the stack and add parameters before the start, `started`
+ * provisions the running cloud and returns lines to print.
+ */
+export interface UpHooks {
+  prepare?: (stackDir: string) => Promise<Record<string, string>>;
+  started?: (cloud: LocalCloud) => Promise<string[]>;
+}
+
+export async function up(
+  argv: string[],
+  projectRoot: string,
+  hooks: UpHooks = {},
+): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -50,6 +64,11 @@ export async function up(argv: string[], projectRoot: string): Promise<number> {
     parameters[pair.slice(0, at)] = pair.slice(at + 1);
   }
   const stackDir = resolve(values.stack ?? resolve(projectRoot, ".serverless"));
+  if (hooks.prepare) {
+    // --param on the command line wins over what the application prepares.
+    const given = { ...parameters };
+    Object.assign(parameters, await hooks.prepare(stackDir), given);
+  }
   const hasStack = existsSync(templatePath(stackDir));
   const cloud = await startLocalCloud({
     stateDir: values["state-dir"],
@@ -59,6 +78,7 @@ export async function up(argv: string[], projectRoot: string): Promise<number> {
     inbox: { folder: values.inbox },
     log: (line) => console.log(line),
   });
+  const extra = hooks.started && hasStack ? await hooks.started(cloud) : [];
   console.log(`local cloud: ${cloud.endpoint}`);
   if (cloud.api.routeKeys.length > 0) console.log(`http api:    ${cloud.apiEndpoint}`);
   console.log(`state:       ${cloud.stateDir}`);
@@ -70,6 +90,7 @@ export async function up(argv: string[], projectRoot: string): Promise<number> {
         ? "inbox:       not watched (the stack has no DataBucketName output)"
         : `stack:       none found at ${stackDir}; services start empty and the inbox is not watched`,
     );
+  for (const line of extra) console.log(line);
   console.log(
     "Point the AWS CLI or SDK at it: AWS_ENDPOINT_URL=" +
       cloud.endpoint +

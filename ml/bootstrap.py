@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 JOBS = ("preprocess", "evaluate")
@@ -48,9 +49,41 @@ def unpack(archive: Path, destination: Path) -> None:
         raise BootstrapFailed(f"the code archive {archive.name} holds no modeldrop_ml package")
 
 
+def _pins(requirements: Path) -> dict[str, str] | None:
+    """``name==version`` lines by name, or None when a line is anything else (let pip decide)."""
+    pins: dict[str, str] = {}
+    for raw in requirements.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, sep, version = line.partition("==")
+        if not sep or not name.strip() or any(c in version for c in ";[<>~!=, "):
+            return None
+        pins[name.strip()] = version.strip()
+    return pins
+
+
+def already_installed(requirements: Path) -> bool:
+    """True when every pin is installed at exactly its version, as pip would find."""
+    pins = _pins(requirements)
+    if pins is None:
+        return False
+    for name, version in pins.items():
+        try:
+            if metadata.version(name) != version:
+                return False
+        except metadata.PackageNotFoundError:
+            return False
+    return True
+
+
 def install_requirements(code: Path) -> None:
     requirements = code / "requirements.txt"
     if not requirements.is_file():
+        return
+    # pip takes about half a second to find nothing to do; an image (or a local virtualenv)
+    # that already has every pin skips it.
+    if already_installed(requirements):
         return
     command = [
         sys.executable,

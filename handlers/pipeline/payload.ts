@@ -6,12 +6,11 @@ const StateShape = z
   .object({
     runId: z.string().min(1),
     bucket: z.string().min(1),
-    jobs: z.object({
-      preprocess: z.object({ name: z.string(), instanceType: z.string(), image: z.string() }),
-      train: z.object({ name: z.string(), instanceType: z.string(), image: z.string() }),
-      evaluate: z.object({ name: z.string(), instanceType: z.string(), image: z.string() }),
-      transform: z.object({ name: z.string(), instanceType: z.string(), image: z.string() }),
-    }),
+    // The training pipeline has all four jobs; batch-predict has only transform.
+    jobs: z.partialRecord(
+      z.enum(["preprocess", "train", "evaluate", "transform"]),
+      z.object({ name: z.string(), instanceType: z.string(), image: z.string() }),
+    ),
   })
   .loose();
 

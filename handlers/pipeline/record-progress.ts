@@ -21,7 +21,8 @@ export function makeHandler(deps: { root: Pick<Root, "runs"> }) {
           Object.entries(state.jobs).map(([job, spec]) => [job, spec.image]),
         ),
       };
-      fields.model = { name: state.model.name };
+      // A prediction run was created knowing its model version; a training run learns it later.
+      if (!("kind" in state && state.kind === "predict")) fields.model = { name: state.model.name };
     }
     // A run that already ended (stopped by the user) stays as it is.
     return { recorded: await deps.root.runs().update(state.runId, fields) };

@@ -3,8 +3,8 @@
  * Pending when the run asks for manual approval. A retried task finds the version it made.
  */
 import { z } from "zod";
-import type { Approval } from "../../aws/models-store.js";
 import { type Root, root } from "../../aws/root.js";
+import type { Approval } from "../../core/registry.js";
 import { pipelineState } from "./payload.js";
 
 const Payload = z.object({ state: z.unknown(), artifact: z.string().startsWith("s3://") });
@@ -34,7 +34,7 @@ export function makeHandler(deps: { root: Pick<Root, "runs" | "models">; now: ()
       approval,
       createdAt: deps.now().toISOString(),
       ...(approval === "Approved"
-        ? { approvedBy: "quality-gate", approvedAt: deps.now().toISOString() }
+        ? { decidedBy: "quality-gate", decidedAt: deps.now().toISOString() }
         : {}),
     });
     await runs.update(state.runId, {

@@ -87,6 +87,41 @@ def test_bootstrap_reports_an_unreadable_archive_in_the_exit_message(
     assert message.startswith("the code archive sourcedir.tar.gz cannot be unpacked")
 
 
+def _bootstrap_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bootstrap", ML_DIR / "bootstrap.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bootstrap_skips_pip_when_every_pin_is_installed_and_runs_it_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bootstrap = _bootstrap_module()
+    calls: list[list[str]] = []
+    monkeypatch.setattr(
+        bootstrap.subprocess,
+        "run",
+        lambda command, **_: calls.append(command) or subprocess.CompletedProcess(command, 0),
+    )
+    installed = tmp_path / "installed"
+    installed.mkdir()
+    pytest_version = bootstrap.metadata.version("pytest")
+    (installed / "requirements.txt").write_text(f"# pins\npytest=={pytest_version}\n")
+    missing = tmp_path / "missing"
+    missing.mkdir()
+    (missing / "requirements.txt").write_text(f"pytest=={pytest_version}\nno-such-package==1.0\n")
+
+    bootstrap.install_requirements(installed)
+    assert calls == []
+    bootstrap.install_requirements(missing)
+    assert len(calls) == 1
+    assert calls[0][-2:] == ["-r", str(missing / "requirements.txt")]
+
+
 def test_the_training_entry_point_runs_as_the_toolkit_runs_it(opt_ml: OptMl) -> None:
     opt_ml.drop("customers.csv", mixed_frame(150))
     assert opt_ml.preprocess().code == 0

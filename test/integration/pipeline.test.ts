@@ -10,10 +10,11 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/clie
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Run } from "../../core/run-record.js";
 import { runIdForDrop } from "../../core/runs.js";
 import type { LocalCloud } from "../../local/cloud.js";
+import { churnCsv } from "./datasets.js";
 import { type ClientConfig, startPipelineCloud } from "./pipeline-stack.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -26,24 +27,6 @@ let db: DynamoDBDocumentClient;
 let cleanup: () => Promise<void>;
 let slack: Server;
 const slackMessages: { text: string }[] = [];
-
-/** A binary task two features separate well: `churned` is yes when usage is low and tickets high. */
-function churnCsv(rows: number, seed = 1): string {
-  let state = seed;
-  const random = () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-  const lines = ["customer_id,monthly_usage,support_tickets,plan,churned"];
-  for (let i = 0; i < rows; i++) {
-    const usage = Math.round(random() * 100);
-    const tickets = Math.floor(random() * 8);
-    const plan = ["basic", "pro", "team"][i % 3];
-    const churned = usage < 40 && tickets > 2 ? "yes" : random() < 0.08 ? "yes" : "no";
-    lines.push(`C${1000 + i},${usage},${tickets},${plan},${churned}`);
-  }
-  return `${lines.join("\n")}\n`;
-}
 
 async function drop(key: string, body: string | Buffer, metadata?: Record<string, string>) {
   const put = await s3.send(
@@ -122,13 +105,13 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => slack.listen(0, "127.0.0.1", resolve));
-  const started = await startPipelineCloud();
+  const started = await startPipelineCloud({}, inject("packagedStack"));
   ({ cloud, s3, bucket, cleanup, config } = started);
   db = DynamoDBDocumentClient.from(new DynamoDBClient(started.config));
   const hook = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
   await new SSMClient(started.config).send(
     new PutParameterCommand({
-      Name: "/modeldrop/slack-webhook",
+      Name: cloud.stack?.outputs.SlackWebhookParameterName,
       Value: hook,
       Type: "SecureString",
     }),

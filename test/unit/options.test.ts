@@ -57,3 +57,13 @@ describe("run options", () => {
     expect(readFileSync(OPTIONS_SCHEMA_PATH, "utf8")).toBe(renderOptionsSchema());
   });
 });
+
+describe("the size of the options", () => {
+  it("refuses options too large to travel in the execution input", () => {
+    const options = {
+      ignoreColumns: Array.from({ length: 200 }, (_, i) => `${"c".repeat(200)}${i}`),
+    };
+
+    expect(() => parseRunOptions(options)).toThrow(/at most 32768/);
+  });
+});

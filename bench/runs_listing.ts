@@ -1,0 +1,546 @@
+// Runs listing benchmark: `GET /runs` latency with few and with many runs stored.
+//
+//   npm run bench:runs                                            # 10 and 10,000 runs, 200 requests
+//   npx tsx bench/runs_listing.ts --large 2000 --requests 50      # quick smoke run
+//
+// Through the real HTTP API of the packaged stack on the local cloud, with the bearer token:
+// API gateway → authorizer (cached after the first request) → the list-runs Lambda worker →
+// a DynamoDB Query on an index, newest first, a page of `--limit` runs. One cloud, one process:
+// `--small` runs are written and measured, then more are written up to `--large` and the same
+// requests measured again. Runs are written straight into the Runs table with BatchWriteItem
+// (25 a batch) in the shape RunsStore.create writes (the Run record plus `listed: "run"`), with
+// varied statuses, kinds, model names and sizes and createdAt spread over a year. At each size
+// `--warmup` untimed rounds, then `--requests` timed rounds, each round one sequential request
+// per case in turn (timed until the body is read and parsed). Besides the unfiltered listing:
+// the same with a page no longer than the small table (so both sizes return as many runs),
+// filtered listings (status, model, both) and the bare DynamoDB Query behind the unfiltered
+// listing, to see where time goes. Target: large / small ≤ 1.5 for the median and for p95 of
+// the unfiltered listing. Figures go to bench/results/runs_listing.{json,md}.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { RunCost } from "../core/cost.js";
+import type { JobKind } from "../core/pipeline-input.js";
+import type { Run } from "../core/run-record.js";
+import { newRunId, type RunStatus, runIdForDrop } from "../core/runs.js";
+import { packageStack, startPipelineCloud } from "../test/integration/pipeline-stack.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const RESULTS = resolve(ROOT, "bench", "results");
+const TARGET_RATIO = 1.5;
+const BATCH = 25;
+const WRITERS = 4;
+const START_ATTEMPTS = 3;
+const BUCKET = "modeldrop-local-data";
+const DAY_MS = 86_400_000;
+/** The newest seeded run is this old; the oldest, a year older. */
+const SPAN_MS = 365 * DAY_MS;
+const MODELS = Array.from({ length: 40 }, (_, i) => {
+  const stems = ["churn", "leads", "fraud", "prices", "demand", "returns", "credit", "flowers"];
+  return `${stems[i % stems.length]}-${["v", "eu", "us", "test", "prod"][i % 5]}${Math.floor(i / 8)}`;
+});
+/** Weighted like a team's history: mostly finished runs, a few in flight. */
+const STATUSES: [RunStatus, number][] = [
+  ["SUCCEEDED", 0.62],
+  ["BELOW_THRESHOLD", 0.1],
+  ["FAILED", 0.16],
+  ["STOPPED", 0.04],
+  ["RUNNING", 0.05],
+  ["QUEUED", 0.03],
+];
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+/** Nearest-rank percentile. */
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+};
+const round = (value: number, digits = 3) => Number(value.toFixed(digits));
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** mulberry32: the same runs every time. */
+function seeded(seed: number) {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Run `index` of `total`: older for lower indexes, a realistic record for its kind and status. */
+function makeRun(index: number, total: number, newest: number, random: () => number): Run {
+  const pick = <T>(values: readonly T[]) => values[Math.floor(random() * values.length)] as T;
+  const hex = (length: number) =>
+    Array.from({ length }, () => "0123456789abcdef"[Math.floor(random() * 16)]).join("");
+  const roll = random();
+  let cumulative = 0;
+  const status =
+    STATUSES.find(([, weight]) => {
+      cumulative += weight;
+      return roll < cumulative;
+    })?.[0] ?? "SUCCEEDED";
+  const kind = random() < 0.8 ? "train" : "predict";
+  const modelName = pick(MODELS);
+  const created = newest - SPAN_MS + Math.floor(((index + random()) / total) * SPAN_MS);
+  const createdAt = new Date(created).toISOString();
+  const stem = `${modelName.split("-")[0]}-${new Date(created).toISOString().slice(0, 10)}`;
+  const key = kind === "train" ? `inbox/${stem}.csv` : `predict/${modelName}/${stem}-batch.csv`;
+  const versionId = hex(32);
+  const id =
+    random() < 0.7
+      ? runIdForDrop(BUCKET, key, versionId)
+      : newRunId(
+          new Date(created),
+          Uint8Array.from({ length: 10 }, () => Math.floor(random() * 256)),
+        );
+  const ended = status !== "RUNNING" && status !== "QUEUED";
+  const jobSeconds = { preprocess: 95, train: 420, evaluate: 70, transform: 110 };
+  const steps: Run["steps"] = {};
+  let at = created + 4_000;
+  const jobSteps = kind === "train" ? Object.keys(jobSeconds) : ["transform"];
+  const reached =
+    status === "QUEUED"
+      ? 0
+      : status === "FAILED" || status === "STOPPED" || status === "RUNNING"
+        ? 1 + Math.floor(random() * jobSteps.length)
+        : jobSteps.length;
+  for (const step of jobSteps.slice(0, reached)) {
+    const seconds = Math.round(
+      (jobSeconds[step as keyof typeof jobSeconds] ?? 60) * (0.5 + random()),
+    );
+    steps[step] = {
+      job: `md-${id}-${step}`.slice(0, 63),
+      instanceType: step === "train" ? "ml.m5.xlarge" : "ml.m5.large",
+      startedAt: new Date(at).toISOString(),
+      endedAt: new Date(at + seconds * 1000).toISOString(),
+      seconds,
+    };
+    at += seconds * 1000 + 3_000;
+  }
+  const endedAt = ended ? new Date(at).toISOString() : undefined;
+  const accuracy = round(0.7 + random() * 0.28, 4);
+  const trained = kind === "train" && (status === "SUCCEEDED" || status === "BELOW_THRESHOLD");
+  const version = 1 + Math.floor((index / total) * 60);
+  return {
+    id,
+    kind,
+    status,
+    createdAt,
+    updatedAt: endedAt ?? new Date(at).toISOString(),
+    ...(endedAt ? { endedAt } : {}),
+    dataset: { bucket: BUCKET, key, versionId, name: key.split("/").at(-1) ?? key, kind: "table" },
+    options:
+      kind === "train"
+        ? {
+            target: "converted",
+            modelName,
+            hyperparameters: { num_round: 100 + 50 * Math.floor(random() * 4), max_depth: 6 },
+            ...(random() < 0.3 ? { ignoreColumns: ["customer_id", "signup_date"] } : {}),
+          }
+        : { modelName },
+    optionsSource: pick(["metadata", "sidecar", "none", "request"] as const),
+    notes:
+      random() < 0.4
+        ? ["target inferred as binary from 2 distinct values in column converted"]
+        : [],
+    modelName,
+    ...(random() < 0.05 ? { retryOf: newRunId(new Date(created - DAY_MS)) } : {}),
+    executionArn: `arn:aws:states:us-east-1:000000000000:execution:modeldrop-local-pipeline:${id}`,
+    ...(ended ? {} : { step: jobSteps[Math.min(reached, jobSteps.length - 1)] }),
+    steps,
+    ...(trained
+      ? {
+          metrics: {
+            accuracy,
+            precision: round(accuracy - 0.03, 4),
+            recall: round(accuracy - 0.05, 4),
+            f1: round(accuracy - 0.04, 4),
+            roc_auc: round(Math.min(0.999, accuracy + 0.05), 4),
+            log_loss: round(1 - accuracy, 4),
+          },
+          gate: {
+            metric: "accuracy",
+            threshold: 0.8,
+            value: accuracy,
+            direction: "higher",
+            passed: status === "SUCCEEDED",
+          },
+          ...(status === "SUCCEEDED"
+            ? {
+                model: {
+                  name: modelName,
+                  version,
+                  approval: "Approved",
+                  artifact: `s3://${BUCKET}/runs/${id}/model/model.tar.gz`,
+                },
+              }
+            : {}),
+        }
+      : {}),
+    ...(kind === "predict" && status === "SUCCEEDED"
+      ? {
+          model: { name: modelName, version },
+          predictions: `s3://${BUCKET}/runs/${id}/predictions/`,
+        }
+      : {}),
+    ...(ended && reached > 0
+      ? {
+          cost: {
+            totalUsd: round(random() * 0.4, 4),
+            steps: Object.entries(steps).map(([step, timing]) => ({
+              step,
+              kind: (step === "train"
+                ? "training"
+                : step === "transform"
+                  ? "transform"
+                  : "processing") as JobKind,
+              instanceType: timing.instanceType ?? "ml.m5.large",
+              seconds: timing.seconds ?? 0,
+              usd: round(((timing.seconds ?? 0) / 3600) * 0.23, 4),
+            })),
+            unpriced: [],
+            priceTable: { date: "2025-01-15", region: "us-east-1" },
+          } satisfies RunCost,
+        }
+      : {}),
+    ...(status === "FAILED"
+      ? {
+          failure: {
+            step: Object.keys(steps).at(-1) ?? "intake",
+            error: "AlgorithmError",
+            reason:
+              "ValueError: could not convert string to float: 'n/a' (column income, row 1834). Check the column's values or list it in ignoreColumns.",
+            log: {
+              group: "/aws/sagemaker/TrainingJobs",
+              streamPrefix: `md-${id}-train`.slice(0, 63),
+            },
+          },
+        }
+      : {}),
+    lineage: {
+      codeSha256: hex(64),
+      images: {
+        processing:
+          "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+        training: "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+      },
+      libraries: { xgboost: "1.7.6", "scikit-learn": "1.2.2", pandas: "2.2.3" },
+      algorithm: "xgboost",
+    },
+    ...(ended && kind === "train"
+      ? { report: `s3://${BUCKET}/runs/${id}/report/report.html` }
+      : {}),
+    ...(ended ? { noticeSentAt: new Date(at + 2_000).toISOString() } : {}),
+  };
+}
+
+/** Writes the items 25 a batch, `WRITERS` batches at a time, retrying unprocessed items. */
+async function seed(db: DynamoDBDocumentClient, table: string, runs: Run[]): Promise<void> {
+  const batches: Run[][] = [];
+  for (let i = 0; i < runs.length; i += BATCH) batches.push(runs.slice(i, i + BATCH));
+  let next = 0;
+  const writer = async () => {
+    for (let batch = batches[next++]; batch; batch = batches[next++]) {
+      let requests = batch.map((run) => ({ PutRequest: { Item: { ...run, listed: "run" } } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 5) throw new Error("BatchWriteItem kept leaving items unprocessed");
+        const result = await db.send(
+          new BatchWriteCommand({ RequestItems: { [table]: requests } }),
+        );
+        requests = (result.UnprocessedItems?.[table] ?? []) as typeof requests;
+        if (requests.length > 0) await sleep(50 * 2 ** attempt);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: WRITERS }, writer));
+}
+
+async function countRuns(db: DynamoDBDocumentClient, table: string): Promise<number> {
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: "byCreated",
+        KeyConditionExpression: "listed = :listed",
+        ExpressionAttributeValues: { ":listed": "run" },
+        Select: "COUNT",
+        ExclusiveStartKey: start,
+      }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
+
+interface Timing {
+  requests: number;
+  median_ms: number;
+  p95_ms: number;
+  mean_ms: number;
+  min_ms: number;
+  max_ms: number;
+  /** Runs in the page, from the first timed request. */
+  page_runs: number;
+}
+
+/**
+ * `warmup` untimed rounds, then `requests` timed rounds; each round calls every case once, in
+ * turn, so drift and the machine's other load fall on all cases alike.
+ */
+async function timeCases(
+  cases: Record<string, () => Promise<number>>,
+  warmup: number,
+  requests: number,
+): Promise<Record<string, Timing>> {
+  const entries = Object.entries(cases);
+  for (let i = 0; i < warmup; i++) for (const [, call] of entries) await call();
+  const times = Object.fromEntries(entries.map(([name]) => [name, [] as number[]]));
+  const pageRuns: Record<string, number> = {};
+  for (let i = 0; i < requests; i++) {
+    for (const [name, call] of entries) {
+      const started = performance.now();
+      const runs = await call();
+      times[name]?.push(performance.now() - started);
+      pageRuns[name] ??= runs;
+    }
+  }
+  return Object.fromEntries(
+    entries.map(([name]) => {
+      const values = times[name] ?? [];
+      const timing: Timing = {
+        requests,
+        median_ms: round(median(values), 2),
+        p95_ms: round(percentile(values, 95), 2),
+        mean_ms: round(values.reduce((sum, t) => sum + t, 0) / values.length, 2),
+        min_ms: round(Math.min(...values), 2),
+        max_ms: round(Math.max(...values), 2),
+        page_runs: pageRuns[name] ?? 0,
+      };
+      return [name, timing];
+    }),
+  );
+}
+
+/**
+ * Waits until this process (the local cloud runs in it, dynalite's LevelDB compaction threads
+ * included) has used under a tenth of a core for two half-seconds in a row, at most `capS`.
+ */
+async function settle(capS = 30): Promise<number> {
+  const started = performance.now();
+  let quiet = 0;
+  while (quiet < 2 && performance.now() - started < capS * 1000) {
+    const before = process.cpuUsage();
+    await sleep(500);
+    const used = process.cpuUsage(before);
+    quiet = (used.user + used.system) / 1000 < 50 ? quiet + 1 : 0;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+type Started = Awaited<ReturnType<typeof startPipelineCloud>>;
+
+/** serverless.yml and the handlers may be mid-edit (packaging fails): wait and retry. */
+async function startCloud(): Promise<Started & { stackDir: string }> {
+  for (let attempt = 1; ; attempt++) {
+    let stackDir: string | undefined;
+    try {
+      stackDir = packageStack();
+      return { ...(await startPipelineCloud({}, stackDir)), stackDir };
+    } catch (error) {
+      if (stackDir) rmSync(stackDir, { recursive: true, force: true });
+      if (attempt >= START_ATTEMPTS) throw error;
+      console.error(`attempt ${attempt}: ${error instanceof Error ? error.message : error}`);
+      console.error("the stack may be mid-edit: retrying in 20 s");
+      await sleep(20_000);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      small: { type: "string", default: "10" },
+      large: { type: "string", default: "10000" },
+      requests: { type: "string", default: "200" },
+      warmup: { type: "string", default: "20" },
+      limit: { type: "string", default: "20" },
+    },
+  });
+  const small = Number(values.small);
+  const large = Number(values.large);
+  const requests = Number(values.requests);
+  const warmup = Number(values.warmup);
+  const limit = Number(values.limit);
+  const benchStarted = performance.now();
+
+  const random = seeded(6);
+  const newest = Date.now() - DAY_MS;
+  const runs = Array.from({ length: large }, (_, i) => makeRun(i, large, newest, random));
+  // The small set is spread over the same year as the large one.
+  const stride = Math.floor(large / small);
+  const first = runs.filter((_, i) => i % stride === 0).slice(0, small);
+  const rest = runs.filter((run) => !first.includes(run));
+  const itemBytes = runs.map((run) => Buffer.byteLength(JSON.stringify({ ...run, listed: "run" })));
+  const filterModel = MODELS[3] ?? "";
+  const filterStatus: RunStatus = "SUCCEEDED";
+
+  const started = await startCloud();
+  try {
+    const { cloud, token, config } = started;
+    const table = cloud.stack?.outputs.RunsTableName;
+    if (!table) throw new Error("the stack has no RunsTableName output");
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const list = (query: string) => async () => {
+      const response = await fetch(`${cloud.apiEndpoint}/runs?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = (await response.json()) as { runs?: unknown[] };
+      if (response.status !== 200)
+        throw new Error(`GET /runs?${query}: ${response.status} ${JSON.stringify(body)}`);
+      return body.runs?.length ?? 0;
+    };
+    const query = (index: string, hashName: string, hashValue: string) => async () => {
+      const page = await db.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: index,
+          KeyConditionExpression: "#h = :h",
+          ExpressionAttributeNames: { "#h": hashName },
+          ExpressionAttributeValues: { ":h": hashValue },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      );
+      return page.Items?.length ?? 0;
+    };
+    const cases = {
+      all: list(`limit=${limit}`),
+      // The same page size at both sizes: table size alone, not a longer page.
+      all_same_page: list(`limit=${Math.min(limit, small)}`),
+      by_status: list(`status=${filterStatus}&limit=${limit}`),
+      by_model: list(`model=${filterModel}&limit=${limit}`),
+      by_status_and_model: list(`status=${filterStatus}&model=${filterModel}&limit=${limit}`),
+      dynamodb_query_by_created: query("byCreated", "listed", "run"),
+    };
+    const measure = async (stored: number) => {
+      const found = await countRuns(db, table);
+      if (found !== stored) throw new Error(`expected ${stored} runs stored, found ${found}`);
+      const settleS = await settle();
+      console.error(`${stored} runs stored: timing ${Object.keys(cases).length} cases …`);
+      const before = loadavg()[0] ?? 0;
+      const timings = await timeCases(cases, warmup, requests);
+      const load = { before: round(before, 2), after: round(loadavg()[0] ?? 0, 2) };
+      return { timings, settle_s: round(settleS, 1), load_1min: load };
+    };
+
+    let seedStarted = performance.now();
+    await seed(db, table, first);
+    const seedSmallS = (performance.now() - seedStarted) / 1000;
+    const measuredSmall = await measure(small);
+    const atSmall = measuredSmall.timings;
+    seedStarted = performance.now();
+    await seed(db, table, rest);
+    const seedLargeS = (performance.now() - seedStarted) / 1000;
+    const measuredLarge = await measure(large);
+    const atLarge = measuredLarge.timings;
+
+    const ratio = (name: string, field: "median_ms" | "p95_ms") =>
+      round((atLarge[name]?.[field] ?? 0) / (atSmall[name]?.[field] || 1), 2);
+    const ratios = Object.fromEntries(
+      Object.keys(cases).map((name) => [
+        name,
+        { median: ratio(name, "median_ms"), p95: ratio(name, "p95_ms") },
+      ]),
+    );
+    const all = ratios.all ?? { median: 0, p95: 0 };
+    const result = {
+      date: new Date().toISOString(),
+      machine: `${cpus().length} cores, node ${process.version}`,
+      runs: { small, large },
+      page_limit: limit,
+      warmup,
+      requests,
+      run_item_bytes: {
+        median: median(itemBytes),
+        min: Math.min(...itemBytes),
+        max: Math.max(...itemBytes),
+      },
+      filters: { status: filterStatus, model: filterModel },
+      seed_s: { small: round(seedSmallS, 2), large: round(seedLargeS, 2) },
+      /** Time waited after seeding for this process to go quiet (LevelDB compaction). */
+      settle_s: { small: measuredSmall.settle_s, large: measuredLarge.settle_s },
+      /** The machine's 1-minute load average before and after each size's timing. */
+      load_1min: { small: measuredSmall.load_1min, large: measuredLarge.load_1min },
+      [`runs_${small}`]: atSmall,
+      [`runs_${large}`]: atLarge,
+      ratios,
+      targets: {
+        median_ratio: { target: TARGET_RATIO, value: all.median, met: all.median <= TARGET_RATIO },
+        p95_ratio: { target: TARGET_RATIO, value: all.p95, met: all.p95 <= TARGET_RATIO },
+      },
+      bench_s: round((performance.now() - benchStarted) / 1000, 1),
+    };
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, "runs_listing.json"), `${JSON.stringify(result, null, 2)}\n`);
+
+    const mark = (met: boolean) => (met ? "met" : "MISSED");
+    const labels: Record<string, string> = {
+      all: `\`GET /runs?limit=${limit}\``,
+      all_same_page: `\`GET /runs?limit=${Math.min(limit, small)}\``,
+      by_status: `\`GET /runs?status=${filterStatus}\``,
+      by_model: `\`GET /runs?model=${filterModel}\``,
+      by_status_and_model: `\`GET /runs?status=${filterStatus}&model=${filterModel}\``,
+      dynamodb_query_by_created: "bare DynamoDB Query on byCreated (no API)",
+    };
+    const rows = Object.keys(cases).map((name) => {
+      const a = atSmall[name];
+      const b = atLarge[name];
+      const r = ratios[name];
+      return `| ${labels[name]} | ${a?.median_ms} / ${a?.p95_ms} | ${b?.median_ms} / ${b?.p95_ms} | ${r?.median} / ${r?.p95} | ${a?.page_runs} / ${b?.page_runs} |`;
+    });
+    const table_md = [
+      "# Runs listing benchmark",
+      "",
+      `Recorded ${result.date} on ${result.machine} by \`npm run bench:runs\`: ${warmup} untimed rounds`,
+      `then ${requests} timed ones, each one sequential request per case in turn, run items of`,
+      `${result.run_item_bytes.min}–${result.run_item_bytes.max} bytes (median ${result.run_item_bytes.median}).`,
+      "",
+      `| listing | ${small} runs: median / p95 ms | ${large.toLocaleString("en")} runs: median / p95 ms | ratio median / p95 | runs in page, ${small} / ${large.toLocaleString("en")} |`,
+      "|---|---|---|---|---|",
+      ...rows,
+      "",
+      "| target | value | |",
+      "|---|---|---|",
+      `| median ${large.toLocaleString("en")} / ${small}, unfiltered | ${all.median} | ≤ ${TARGET_RATIO}: ${mark(result.targets.median_ratio.met)} |`,
+      `| p95 ${large.toLocaleString("en")} / ${small}, unfiltered | ${all.p95} | ≤ ${TARGET_RATIO}: ${mark(result.targets.p95_ratio.met)} |`,
+      "",
+      `Seeding (BatchWriteItem, ${BATCH} a batch): ${small} runs in ${result.seed_s.small} s, ${rest.length.toLocaleString("en")} more in ${result.seed_s.large} s, then ${result.settle_s.large} s until the cloud was idle. Load average (1 min) over the timing: ${result.load_1min.small.before}–${result.load_1min.small.after} at ${small} runs, ${result.load_1min.large.before}–${result.load_1min.large.after} at ${large.toLocaleString("en")}. Whole bench: ${result.bench_s} s.`,
+      "",
+    ].join("\n");
+    writeFileSync(join(RESULTS, "runs_listing.md"), table_md);
+    console.log(table_md);
+    if (!result.targets.median_ratio.met || !result.targets.p95_ratio.met) process.exitCode = 1;
+  } finally {
+    await started.cleanup();
+    rmSync(started.stackDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,140 @@
+/**
+ * The CLI's view of the REST API: where it is and which token to send (flags, then
+ * MODELDROP_ENDPOINT / MODELDROP_TOKEN, then the local cloud's defaults), and typed calls
+ * whose answers are checked against the API's own response schemas.
+ */
+import { existsSync, openAsBlob, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import type { z } from "zod";
+import { Problem } from "../core/api.js";
+import { TOKEN_FILE } from "./local-stack.js";
+
+/** The local cloud's HTTP API port (`modeldrop up --api-port`). */
+export const LOCAL_API = "http://127.0.0.1:4567";
+
+/** A failure the CLI reports as one line and a non-zero exit. */
+export class CliError extends Error {
+  override readonly name = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export interface Connection {
+  endpoint: string;
+  token: string;
+}
+
+export function connection(flags: {
+  endpoint?: string | undefined;
+  token?: string | undefined;
+  stateDir?: string | undefined;
+}): Connection {
+  const endpoint = (flags.endpoint ?? process.env.MODELDROP_ENDPOINT ?? LOCAL_API).replace(
+    /\/+$/,
+    "",
+  );
+  let token = flags.token ?? process.env.MODELDROP_TOKEN;
+  if (!token) {
+    const file = join(
+      resolve(flags.stateDir ?? process.env.MODELDROP_STATE_DIR ?? ".modeldrop"),
+      TOKEN_FILE,
+    );
+    if (!existsSync(file))
+      throw new CliError(
+        `no API token: pass --token or set MODELDROP_TOKEN (a local cloud keeps its token in ${file}; start one with \`npx modeldrop up\`)`,
+        2,
+      );
+    token = readFileSync(file, "utf8").trim();
+  }
+  return { endpoint, token };
+}
+
+export class Api {
+  constructor(readonly connection: Connection) {}
+
+  async call<T extends z.ZodType>(
+    schema: T,
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<z.output<T>> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.connection.endpoint}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.connection.token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(60_000),
+      });
+    } catch (error) {
+      const reason =
+        error instanceof Error
+          ? ((error.cause as Error | undefined)?.message ?? error.message)
+          : String(error);
+      throw new CliError(
+        `cannot reach the modeldrop API at ${this.connection.endpoint} (${reason}); is \`npx modeldrop up\` running?`,
+        3,
+      );
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new CliError(
+        `${method} ${path}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`,
+        3,
+      );
+    }
+    if (!response.ok) {
+      const problem = Problem.safeParse(parsed);
+      if (problem.success) throw new CliError(`${problem.data.detail} (${problem.data.code})`);
+      if (response.status === 401 || response.status === 403)
+        throw new CliError(
+          `the API refused the token (HTTP ${response.status}); check --token or MODELDROP_TOKEN`,
+          3,
+        );
+      throw new CliError(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`, 3);
+    }
+    const checked = schema.safeParse(parsed);
+    if (!checked.success)
+      throw new CliError(
+        `${method} ${path}: the answer is not what this CLI expects: ${checked.error.issues[0]?.message}`,
+        3,
+      );
+    return checked.data;
+  }
+}
+
+/**
+ * Sends a file with a presigned POST (the fields first, the file last, as S3 requires). The
+ * file is read lazily by fetch, not loaded whole. Returns the stored version id.
+ */
+export async function postFile(
+  url: string,
+  fields: Record<string, string>,
+  path: string,
+): Promise<string | undefined> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append("file", await openAsBlob(path), basename(path));
+  const response = await fetch(url, { method: "POST", body: form });
+  if (!response.ok) {
+    const text = await response.text();
+    const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
+    const message = /<Message>([^<]+)<\/Message>/.exec(text)?.[1];
+    throw new CliError(
+      `the upload was refused: ${code ?? response.status}${message ? `: ${message}` : ""}`,
+    );
+  }
+  return response.headers.get("x-amz-version-id") ?? undefined;
+}

@@ -1,0 +1,416 @@
+/**
+ * The REST API's contract: every request and response body as a zod schema, and the route
+ * table that both the handlers and `GET /openapi.json` are built from (one source of truth).
+ */
+import { z } from "zod";
+import { RunOptions } from "./options.js";
+import { RUN_STATUSES } from "./runs.js";
+
+// ---- shared pieces ----------------------------------------------------------------------
+
+export const RunId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/, "must be a run id such as 01JD3M2X4Y5Z6A7B8C9D0E1F2G")
+  .describe("a run id");
+
+export const ModelName = z
+  .string()
+  .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, "must be 1-63 letters, digits or hyphens")
+  .describe("a registry model name");
+
+/** `inbox/data.csv` or `s3://<data bucket>/inbox/data.csv`. */
+export const ObjectLocation = z
+  .string()
+  .min(1)
+  .max(1024)
+  .describe("an object key in the data bucket, or its s3:// URI");
+
+export const VersionId = z.string().min(1).max(1024).describe("an S3 object version id");
+
+/** RFC 9457 problem document; `code` is stable, `detail` is for people. */
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.int(),
+  code: z.string(),
+  detail: z.string(),
+  field: z.string().optional().describe("the request field at fault, for 400"),
+});
+export type Problem = z.infer<typeof Problem>;
+
+/** Every cursor this API gives out is base64url, so it travels in a URL as it is. */
+const Cursor = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,2048}$/, "must be the `next` value of an earlier answer")
+  .describe("the `next` value of the previous page");
+const Limit = z.coerce.number().int().min(1).max(100).default(20);
+
+const Link = z
+  .object({ uri: z.string(), url: z.string().optional() })
+  .describe("an S3 location and, when it exists, a presigned GET URL valid for an hour");
+
+const StepView = z.object({
+  job: z.string().optional(),
+  instanceType: z.string().optional(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  seconds: z.number().optional(),
+});
+
+const Progress = z.object({
+  step: z.string(),
+  done: z.number(),
+  total: z.number(),
+  message: z.string(),
+  at: z.string(),
+});
+
+const Gate = z.object({
+  metric: z.string(),
+  threshold: z.number(),
+  value: z.number(),
+  direction: z.enum(["higher", "lower"]),
+  passed: z.boolean(),
+});
+
+const Cost = z
+  .object({
+    totalUsd: z.number(),
+    steps: z.array(
+      z.object({
+        step: z.string(),
+        kind: z.string(),
+        instanceType: z.string(),
+        seconds: z.number(),
+        usd: z.number().nullable(),
+      }),
+    ),
+    unpriced: z.array(z.string()),
+    priceTable: z.object({ date: z.string(), region: z.string() }),
+  })
+  .describe("SageMaker job time priced from the dated table in core/prices.json");
+
+const Failure = z.object({
+  step: z.string(),
+  error: z.string(),
+  reason: z.string(),
+  log: z.object({ group: z.string(), streamPrefix: z.string() }).optional(),
+});
+
+export const RunSummary = z.object({
+  id: z.string(),
+  kind: z.enum(["train", "predict"]),
+  status: z.enum(RUN_STATUSES),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  endedAt: z.string().optional(),
+  dataset: z.object({ key: z.string(), versionId: z.string(), name: z.string() }),
+  modelName: z.string().optional(),
+  modelVersion: z.int().optional(),
+  step: z.string().optional(),
+  url: z.string().describe("this run's API path"),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const RunDetail = RunSummary.extend({
+  options: z.record(z.string(), z.unknown()),
+  optionsSource: z.string(),
+  notes: z.array(z.string()),
+  retryOf: z.string().optional(),
+  notifiedAt: z
+    .string()
+    .optional()
+    .describe("when the run's one notice went out: its report and links are final from then"),
+  steps: z.record(z.string(), StepView),
+  progress: Progress.optional().describe("the running job's latest progress line"),
+  metrics: z.record(z.string(), z.number()).optional(),
+  gate: Gate.optional(),
+  model: z
+    .object({
+      name: z.string(),
+      version: z.int().optional(),
+      approval: z.string().optional(),
+      artifact: z.string().optional(),
+    })
+    .optional(),
+  cost: Cost.optional(),
+  failure: Failure.optional(),
+  lineage: z.record(z.string(), z.unknown()).optional(),
+  links: z.object({
+    model: Link.optional(),
+    evaluation: Link.optional(),
+    predictions: Link.optional(),
+    report: Link.optional(),
+  }),
+});
+export type RunDetail = z.infer<typeof RunDetail>;
+
+export const ModelVersionView = z.object({
+  modelName: z.string(),
+  version: z.int(),
+  approval: z.enum(["Approved", "Pending", "Rejected"]),
+  artifact: z.string(),
+  runId: z.string(),
+  metrics: z.record(z.string(), z.number()),
+  createdAt: z.string(),
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type ModelVersionView = z.infer<typeof ModelVersionView>;
+
+export const ModelSummary = z.object({
+  name: z.string(),
+  latestVersion: z.int(),
+  approvedVersion: z.int().optional().describe("the newest Approved version"),
+  url: z.string(),
+});
+
+// ---- requests ---------------------------------------------------------------------------
+
+export const StartRunBody = z
+  .strictObject({
+    input: ObjectLocation,
+    versionId: VersionId.optional().describe("default: the object's current version"),
+    options: RunOptions.optional(),
+  })
+  .meta({ examples: [{ input: "inbox/churn.csv", options: { target: "churned" } }] });
+
+export const ListRunsQuery = z.strictObject({
+  status: z.enum(RUN_STATUSES).optional(),
+  model: ModelName.optional(),
+  dataset: z.string().min(1).max(1024).optional().describe("the dataset's file name"),
+  kind: z.enum(["train", "predict"]).optional(),
+  limit: Limit,
+  cursor: Cursor.optional(),
+});
+
+export const LOG_STEPS = ["preprocess", "train", "evaluate", "transform"] as const;
+
+export const LogsQuery = z.strictObject({
+  step: z.enum(LOG_STEPS).optional().describe("default: the running or last job's step"),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  cursor: Cursor.optional(),
+});
+
+export const UploadBody = z
+  .strictObject({
+    fileName: z
+      .string()
+      .min(1)
+      .max(200)
+      .describe("the dataset's file name, kept as inbox/<fileName>"),
+    size: z.int().min(1).optional().describe("bytes, when known: refused early when over the cap"),
+    purpose: z
+      .enum(["train", "predict"])
+      .default("train")
+      .describe(
+        "train: into inbox/, which starts a run; predict: into inputs/ for POST /predictions",
+      ),
+    options: RunOptions.optional().describe("run options, stored as the object's metadata (train)"),
+  })
+  .meta({
+    examples: [
+      { fileName: "churn.csv", size: 48213, purpose: "train", options: { target: "churned" } },
+      { fileName: "customers.csv", purpose: "predict" },
+    ],
+  });
+
+export const DecisionBody = z.strictObject({
+  by: z.string().min(1).max(128).optional().describe("who decides (default: the token's owner)"),
+  reason: z.string().max(1000).optional(),
+});
+
+export const PredictBody = z
+  .strictObject({
+    modelName: ModelName,
+    version: z.int().min(1).optional().describe("default: the newest Approved version"),
+    input: ObjectLocation,
+    versionId: VersionId.optional(),
+    instanceType: RunOptions.shape.instanceTypes.unwrap().shape.transform,
+  })
+  .meta({ examples: [{ modelName: "churn", input: "inputs/customers.csv" }] });
+
+// ---- responses --------------------------------------------------------------------------
+
+export const Accepted = z.object({ id: z.string(), status: z.enum(RUN_STATUSES), url: z.string() });
+
+export const RunPage = z.object({
+  runs: z.array(RunSummary),
+  next: z.string().optional().describe("pass as `cursor` for the next page; absent on the last"),
+});
+
+export const LogPage = z.object({
+  runId: z.string(),
+  step: z.string(),
+  job: z.string(),
+  logGroup: z.string(),
+  events: z.array(z.object({ timestamp: z.number(), message: z.string() })),
+  next: z.string().describe("pass as `cursor` to get what was logged after these events"),
+});
+
+export const Upload = z.object({
+  url: z.string(),
+  fields: z.record(z.string(), z.string()),
+  key: z.string(),
+  maxBytes: z.int(),
+  expiresAt: z.string(),
+});
+
+export const ModelPage = z.object({
+  models: z.array(ModelSummary),
+  next: z.string().optional(),
+});
+
+export const ModelDetail = z.object({
+  name: z.string(),
+  approvedVersion: z.int().optional(),
+  versions: z.array(ModelVersionView),
+});
+
+export const Health = z.object({ status: z.literal("ok"), service: z.literal("modeldrop") });
+
+// ---- the route table --------------------------------------------------------------------
+
+export interface RouteSpec {
+  method: "GET" | "POST";
+  path: string;
+  summary: string;
+  auth: boolean;
+  params?: Record<string, z.ZodType>;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Status → body schema (problems are added for every authenticated route). */
+  responses: Record<number, z.ZodType | null>;
+  /** Extra request headers. */
+  headers?: Record<string, { description: string }>;
+}
+
+const runIdParam = { id: RunId };
+const modelParams = { name: ModelName, version: z.coerce.number().int().min(1) };
+
+export const ROUTES = {
+  health: {
+    method: "GET",
+    path: "/health",
+    summary: "Liveness; the only route without a token",
+    auth: false,
+    responses: { 200: Health },
+  },
+  openapi: {
+    method: "GET",
+    path: "/openapi.json",
+    summary: "This API's OpenAPI 3.1 description",
+    auth: true,
+    responses: { 200: z.record(z.string(), z.unknown()) },
+  },
+  startRun: {
+    method: "POST",
+    path: "/runs",
+    summary: "Start a training run on an object already in the bucket",
+    auth: true,
+    body: StartRunBody,
+    headers: {
+      "Idempotency-Key": {
+        description: "the same key with the same body gives the same run (1-200 characters)",
+      },
+    },
+    responses: { 202: Accepted },
+  },
+  listRuns: {
+    method: "GET",
+    path: "/runs",
+    summary: "Runs, newest first, with filters and a cursor",
+    auth: true,
+    query: ListRunsQuery,
+    responses: { 200: RunPage },
+  },
+  getRun: {
+    method: "GET",
+    path: "/runs/{id}",
+    summary: "One run's whole record with links to its outputs",
+    auth: true,
+    params: runIdParam,
+    responses: { 200: RunDetail },
+  },
+  getRunLogs: {
+    method: "GET",
+    path: "/runs/{id}/logs",
+    summary: "A run job's log, with a cursor to follow it",
+    auth: true,
+    params: runIdParam,
+    query: LogsQuery,
+    responses: { 200: LogPage },
+  },
+  cancelRun: {
+    method: "POST",
+    path: "/runs/{id}/cancel",
+    summary: "Stop a queued or running run (it ends STOPPED)",
+    auth: true,
+    params: runIdParam,
+    responses: { 202: Accepted },
+  },
+  retryRun: {
+    method: "POST",
+    path: "/runs/{id}/retry",
+    summary: "A new run on the same input and options, linked to this one",
+    auth: true,
+    params: runIdParam,
+    responses: { 202: Accepted },
+  },
+  createUpload: {
+    method: "POST",
+    path: "/uploads",
+    summary: "A presigned POST into inbox/ with a size cap and the options as metadata",
+    auth: true,
+    body: UploadBody,
+    responses: { 201: Upload },
+  },
+  listModels: {
+    method: "GET",
+    path: "/models",
+    summary: "Registered models",
+    auth: true,
+    query: z.strictObject({ limit: Limit, cursor: Cursor.optional() }),
+    responses: { 200: ModelPage },
+  },
+  getModel: {
+    method: "GET",
+    path: "/models/{name}",
+    summary: "A model's versions with metrics and approval, newest first",
+    auth: true,
+    params: { name: ModelName },
+    responses: { 200: ModelDetail },
+  },
+  approveModel: {
+    method: "POST",
+    path: "/models/{name}/versions/{version}/approve",
+    summary: "Approve a version (predictions use the newest Approved one)",
+    auth: true,
+    params: modelParams,
+    body: DecisionBody,
+    responses: { 200: ModelVersionView },
+  },
+  rejectModel: {
+    method: "POST",
+    path: "/models/{name}/versions/{version}/reject",
+    summary: "Reject a version",
+    auth: true,
+    params: modelParams,
+    body: DecisionBody,
+    responses: { 200: ModelVersionView },
+  },
+  startPrediction: {
+    method: "POST",
+    path: "/predictions",
+    summary: "Batch predictions with a registered model version on an input object",
+    auth: true,
+    body: PredictBody,
+    headers: {
+      "Idempotency-Key": { description: "as for POST /runs" },
+    },
+    responses: { 202: Accepted },
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+export type RouteName = keyof typeof ROUTES;

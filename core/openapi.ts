@@ -1,0 +1,145 @@
+/**
+ * `GET /openapi.json`: the OpenAPI 3.1 description, generated from the route table and the
+ * zod schemas in core/api.ts, so the document cannot drift from what the handlers accept.
+ */
+import { z } from "zod";
+import { Problem, ROUTES, type RouteSpec } from "./api.js";
+
+type JsonSchema = Record<string, unknown>;
+
+function schema(type: z.ZodType, io: "input" | "output"): JsonSchema {
+  const { $schema: _, ...rest } = z.toJSONSchema(type, { target: "draft-2020-12", io });
+  return rest;
+}
+
+/** API Gateway's own error body (`{"message":"Not Found"}`…), sent before or instead of a handler. */
+const GATEWAY_ERROR = {
+  type: "object",
+  properties: { message: { type: "string" } },
+  required: ["message"],
+};
+
+/**
+ * An error answer: a problem document from modeldrop and, with `gateway`, API Gateway's own
+ * body for the same status (the two are told apart by their content type).
+ */
+function errorResponse(description: string, gateway?: string) {
+  return {
+    description: gateway ? `${description}; API Gateway's own answer when ${gateway}` : description,
+    content: {
+      "application/problem+json": { schema: schema(Problem, "output") },
+      ...(gateway ? { "application/json": { schema: GATEWAY_ERROR } } : {}),
+    },
+  };
+}
+
+function gatewayResponse(description: string) {
+  return {
+    description: `${description} (API Gateway's own answer)`,
+    content: { "application/json": { schema: GATEWAY_ERROR } },
+  };
+}
+
+/** The 4xx/5xx a route can answer, besides its own successes. */
+function errorResponses(spec: RouteSpec): Record<string, unknown> {
+  const responses: Record<string, unknown> = {
+    // Every route parses its query against its schema, so an unknown parameter is a 400 even
+    // on a route that takes none.
+    400: errorResponse("the request is invalid; `field` names the part at fault"),
+    // The gateway's limit on the request line and headers (API Gateway: 10 KiB in all); the
+    // local cloud's HTTP server refuses over 16 KiB. The answer has no body.
+    431: { description: "the request line and headers are larger than the gateway reads" },
+    500: errorResponse(
+      "modeldrop failed; the detail carries the request id",
+      "the function or the authorizer failed",
+    ),
+  };
+  if (spec.auth) {
+    responses[401] = gatewayResponse("no bearer token");
+    responses[403] = gatewayResponse("the token is not the API token");
+  }
+  if (spec.params)
+    responses[404] = errorResponse(
+      "the run, model, version or object does not exist",
+      "an empty or dot-segment path parameter leaves the path matching no route",
+    );
+  else if (spec.method === "POST")
+    responses[404] = errorResponse("the object or model the request names does not exist");
+  if (spec.method === "POST") {
+    responses[409] = errorResponse("the change conflicts with the current state");
+    responses[413] = errorResponse(
+      "more bytes than modeldrop accepts",
+      "the body is over API Gateway's 10 MB",
+    );
+  }
+  return responses;
+}
+
+function parameters(spec: RouteSpec): unknown[] {
+  const list: unknown[] = [];
+  for (const [name, type] of Object.entries(spec.params ?? {}))
+    list.push({ name, in: "path", required: true, schema: schema(type, "input") });
+  if (spec.query) {
+    const query = schema(spec.query, "input");
+    const properties = (query.properties ?? {}) as Record<string, JsonSchema>;
+    const required = new Set((query.required as string[] | undefined) ?? []);
+    for (const [name, property] of Object.entries(properties))
+      list.push({
+        name,
+        in: "query",
+        required: required.has(name),
+        schema: property,
+        ...(typeof property.description === "string" ? { description: property.description } : {}),
+      });
+  }
+  for (const [name, header] of Object.entries(spec.headers ?? {}))
+    list.push({
+      name,
+      in: "header",
+      required: false,
+      description: header.description,
+      schema: { type: "string", minLength: 1, maxLength: 200, pattern: "^[\\x21-\\x7e]+$" },
+    });
+  return list;
+}
+
+export function openApiDocument(serverUrl?: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [operationId, spec] of Object.entries(ROUTES) as [string, RouteSpec][]) {
+    const responses: Record<string, unknown> = errorResponses(spec);
+    for (const [status, body] of Object.entries(spec.responses))
+      responses[status] = {
+        description: spec.summary,
+        ...(body ? { content: { "application/json": { schema: schema(body, "output") } } } : {}),
+      };
+    const operation = {
+      operationId,
+      summary: spec.summary,
+      ...(spec.auth ? {} : { security: [] }),
+      parameters: parameters(spec),
+      ...(spec.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { "application/json": { schema: schema(spec.body, "input") } },
+            },
+          }
+        : {}),
+      responses,
+    };
+    paths[spec.path] = { ...(paths[spec.path] ?? {}), [spec.method.toLowerCase()]: operation };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "modeldrop",
+      version: "1",
+      description:
+        "Drop a dataset in, get a trained, evaluated, registered model out. Every route but /health needs `Authorization: Bearer <token>`.",
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    security: [{ bearer: [] }],
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    paths,
+  };
+}

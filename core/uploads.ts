@@ -1,0 +1,58 @@
+/**
+ * Uploads through the API: a presigned POST of exactly one key, with a size cap in its policy
+ * (a presigned PUT cannot cap size) and the validated run options as metadata.
+ */
+
+import { PREDICTION_INPUT_PREFIX } from "./api-runs.js";
+import { classifyDrop, INBOX_PREFIX, OPTIONS_METADATA_KEY } from "./drops.js";
+import { InvalidRequest, TooLarge } from "./errors.js";
+import type { RunOptions } from "./options.js";
+import { predictionContent } from "./predict-input.js";
+
+/** 2 GiB: the image-zip cap, and plenty for a table modeldrop trains on one instance. */
+export const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+export const UPLOAD_EXPIRY_SECONDS = 15 * 60;
+
+export interface UploadPlan {
+  key: string;
+  maxBytes: number;
+  fields: Record<string, string>;
+}
+
+/** A file name, not a path: no separators, no dot segments, no control characters. */
+export function checkFileName(name: string): void {
+  const control = [...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (/[/\\]/.test(name) || name === "." || name === ".." || control)
+    throw new InvalidRequest(
+      "fileName must be a plain file name without slashes or control characters",
+      { field: "fileName" },
+    );
+}
+
+export function planUpload(args: {
+  fileName: string;
+  size?: number | undefined;
+  purpose: "train" | "predict";
+  options?: RunOptions | undefined;
+}): UploadPlan {
+  checkFileName(args.fileName);
+  if (args.size !== undefined && args.size > MAX_UPLOAD_BYTES)
+    throw new TooLarge(`the file is ${args.size} bytes; uploads are at most ${MAX_UPLOAD_BYTES}`);
+  if (args.purpose === "predict") {
+    if (args.options)
+      throw new InvalidRequest("options apply to training uploads only", { field: "options" });
+    const key = `${PREDICTION_INPUT_PREFIX}${args.fileName}`;
+    predictionContent(key);
+    return { key, maxBytes: MAX_UPLOAD_BYTES, fields: {} };
+  }
+  const key = `${INBOX_PREFIX}${args.fileName}`;
+  const decision = classifyDrop(key, args.size ?? 1);
+  if (decision.action !== "train")
+    throw new InvalidRequest(`fileName ${args.fileName}: ${decision.reason}`, {
+      field: "fileName",
+    });
+  const fields: Record<string, string> = {};
+  if (args.options && Object.keys(args.options).length > 0)
+    fields[`x-amz-meta-${OPTIONS_METADATA_KEY}`] = JSON.stringify(args.options);
+  return { key, maxBytes: MAX_UPLOAD_BYTES, fields };
+}

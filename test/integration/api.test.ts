@@ -1,0 +1,383 @@
+// The REST API on the local cloud: the packaged stack's HTTP API, its authorizer and every
+// route's real handler, against real runs (real state machines and ML jobs).
+
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { z } from "zod";
+import {
+  LogPage,
+  ModelDetail,
+  ModelPage,
+  ModelVersionView,
+  Problem,
+  RunDetail,
+  RunPage,
+  Upload,
+} from "../../core/api.js";
+import type { LocalCloud } from "../../local/cloud.js";
+import { churnCsv } from "./datasets.js";
+import { startPipelineCloud } from "./pipeline-stack.js";
+
+let cloud: LocalCloud;
+let s3: S3Client;
+let bucket: string;
+let token: string;
+let cleanup: () => Promise<void>;
+
+interface Answer {
+  status: number;
+  type: string | null;
+  body: unknown;
+}
+
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const response = await fetch(`${cloud.apiEndpoint}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    type: response.headers.get("content-type"),
+    body: text ? JSON.parse(text) : undefined,
+  };
+}
+
+/** The answer's body, checked against the route's response schema. */
+function as<T extends z.ZodType>(schema: T, answer: Answer): z.output<T> {
+  return schema.parse(answer.body);
+}
+
+function problem(answer: Answer) {
+  expect(answer.type).toBe("application/problem+json");
+  return Problem.parse(answer.body);
+}
+
+async function put(key: string, body: string) {
+  const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  return put.VersionId ?? "null";
+}
+
+/** The run once it ended and its notice went out (its report and links are final then). */
+async function ended(id: string, timeoutMs = 150_000): Promise<z.output<typeof RunDetail>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await api("GET", `/runs/${id}`);
+    const run = as(RunDetail, answer);
+    if (run.notifiedAt) {
+      await cloud.events.settle();
+      return as(RunDetail, await api("GET", `/runs/${id}`));
+    }
+    if (Date.now() > deadline) throw new Error(`run ${id} did not end: ${JSON.stringify(run)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+beforeAll(async () => {
+  const started = await startPipelineCloud({}, inject("packagedStack"));
+  ({ cloud, s3, bucket, cleanup, token } = started);
+}, 120_000);
+
+afterAll(async () => {
+  await cleanup();
+});
+
+describe("the REST API", { timeout: 240_000 }, () => {
+  it("answers /health without a token and every other route only with the API token", async () => {
+    const health = await fetch(`${cloud.apiEndpoint}/health`);
+    const none = await fetch(`${cloud.apiEndpoint}/runs`);
+    const wrong = await api("GET", "/runs", undefined, { authorization: `Bearer x${token}` });
+    const malformed = await api("GET", "/runs", undefined, { authorization: token });
+
+    expect([health.status, await health.json()]).toEqual([
+      200,
+      { status: "ok", service: "modeldrop" },
+    ]);
+    expect(none.status).toBe(401);
+    expect(wrong.status).toBe(403);
+    expect(malformed.status).toBe(403);
+  });
+
+  it("describes itself at /openapi.json, one path per route", async () => {
+    const answer = await api("GET", "/openapi.json");
+
+    expect(answer.status).toBe(200);
+    const doc = answer.body as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/runs",
+        "/runs/{id}",
+        "/runs/{id}/logs",
+        "/uploads",
+        "/predictions",
+      ]),
+    );
+    expect(Object.keys(doc.paths["/runs"] ?? {})).toEqual(["post", "get"]);
+  });
+
+  it("refuses a bad start with a problem document naming the field", async () => {
+    const missing = problem(await api("POST", "/runs", {}));
+    const unknown = problem(await api("POST", "/runs", { input: "inbox/x.csv", colour: "red" }));
+    const option = problem(
+      await api("POST", "/runs", { input: "inbox/x.csv", options: { threshold: "high" } }),
+    );
+    const outside = problem(await api("POST", "/runs", { input: "runs/x/input/a.csv" }));
+    const notJson = await fetch(`${cloud.apiEndpoint}/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: "{not json",
+    });
+
+    expect(missing).toMatchObject({ status: 400, code: "invalid-request", field: "input" });
+    expect(unknown).toMatchObject({ status: 400, field: "colour" });
+    expect(option).toMatchObject({ status: 400, field: "options.threshold" });
+    expect(outside).toMatchObject({ status: 400, field: "input" });
+    expect(outside.detail).toContain("inbox/");
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ code: "invalid-json" });
+  });
+
+  it("answers 404 for a missing object, run or model and 413 for an oversized body", async () => {
+    const object = problem(await api("POST", "/runs", { input: "inbox/nothing-here.csv" }));
+    const run = problem(await api("GET", "/runs/01JD000000000000000000000X"));
+    const model = problem(await api("GET", "/models/no-such-model"));
+    const huge = problem(
+      await api("POST", "/runs", {
+        input: "inbox/a.csv",
+        options: { ignoreColumns: ["x".repeat(70_000)] },
+      }),
+    );
+
+    expect(object).toMatchObject({ status: 404, code: "object-not-found" });
+    expect(run).toMatchObject({ status: 404, code: "run-not-found" });
+    expect(model).toMatchObject({ status: 404, code: "model-not-found" });
+    expect(huge).toMatchObject({ status: 413, code: "too-large" });
+  });
+
+  it("starts a run on an inbox object, idempotently with an Idempotency-Key, and shows its whole record", async () => {
+    await put("inbox/api churn.csv", churnCsv(300));
+    const request = { input: "inbox/api churn.csv", options: { modelName: "api-run" } };
+
+    const first = await api("POST", "/runs", request, { "idempotency-key": "churn-1" });
+    const again = await api("POST", "/runs", request, { "idempotency-key": "churn-1" });
+    const reused = await api(
+      "POST",
+      "/runs",
+      { ...request, options: {} },
+      { "idempotency-key": "churn-1" },
+    );
+
+    expect(first.status).toBe(202);
+    const { id } = first.body as { id: string };
+    expect(again).toMatchObject({ status: 202, body: { id } });
+    expect(problem(reused)).toMatchObject({ status: 409, code: "idempotency-key-reused" });
+    const run = await ended(id);
+    expect(run).toMatchObject({
+      status: "SUCCEEDED",
+      kind: "train",
+      modelName: "api-run",
+      modelVersion: 1,
+    });
+    expect(Object.keys(run.steps)).toEqual(
+      expect.arrayContaining(["preprocess", "train", "evaluate", "transform"]),
+    );
+    expect(run.metrics?.roc_auc).toBeGreaterThan(0.6);
+    expect(run.cost?.totalUsd).toBeGreaterThan(0);
+    const report = await fetch(run.links.report?.url ?? "");
+    expect([report.status, (await report.text()).slice(0, 15).toLowerCase()]).toEqual([
+      200,
+      "<!doctype html>",
+    ]);
+    const evaluation = await fetch(run.links.evaluation?.url ?? "");
+    expect(await evaluation.json()).toHaveProperty("binary_classification_metrics");
+    expect(run.links.predictions?.uri).toBe(`s3://${bucket}/runs/${id}/predictions/`);
+  });
+
+  it("tails a job's log and follows it with the cursor, without repeating lines", async () => {
+    const id = as(RunPage, await api("GET", "/runs?model=api-run")).runs[0]?.id;
+
+    const tail = as(LogPage, await api("GET", `/runs/${id}/logs?step=train&limit=5`));
+    const follow = as(LogPage, await api("GET", `/runs/${id}/logs?cursor=${tail.next}`));
+    const bad = problem(await api("GET", `/runs/${id}/logs?cursor=nonsense`));
+
+    expect(tail).toMatchObject({
+      step: "train",
+      job: `md-${id}-train`,
+      logGroup: "/aws/sagemaker/TrainingJobs",
+    });
+    expect(tail.events).toHaveLength(5);
+    expect(tail.events.at(-1)?.message).toContain("MODELDROP_RESOURCES");
+    expect(follow.events).toEqual([]);
+    expect(bad).toMatchObject({ status: 400, field: "cursor" });
+  });
+
+  it("lists runs newest first across pages with a cursor, and filters them", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const answer = await api("POST", "/runs", {
+        input: "inbox/api churn.csv",
+        options: { modelName: "paged" },
+      });
+      ids.push((answer.body as { id: string }).id);
+      await ended(ids.at(-1) ?? "");
+    }
+
+    const first = as(RunPage, await api("GET", "/runs?model=paged&limit=2"));
+    const second = as(RunPage, await api("GET", `/runs?model=paged&limit=2&cursor=${first.next}`));
+    const failed = as(RunPage, await api("GET", "/runs?status=FAILED&dataset=api%20churn.csv"));
+    const mixed = problem(await api("GET", `/runs?status=SUCCEEDED&limit=2&cursor=${first.next}`));
+
+    expect([...first.runs, ...second.runs].map((r) => r.id)).toEqual([...ids].reverse());
+    expect(first.next).toBeDefined();
+    expect(failed.runs).toEqual([]);
+    expect(mixed).toMatchObject({ status: 400, field: "cursor" });
+  });
+
+  it("cancels a running run (STOPPED, one notice) and refuses to cancel it twice", async () => {
+    await put("inbox/slow api.csv", churnCsv(3000, 4));
+    const started = await api("POST", "/runs", {
+      input: "inbox/slow api.csv",
+      options: { hyperparameters: { num_round: 5000, early_stopping_rounds: 1000 } },
+    });
+    const { id } = started.body as { id: string };
+    for (;;) {
+      const run = as(RunDetail, await api("GET", `/runs/${id}`));
+      if (run.step === "train" && run.progress) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const cancel = await api("POST", `/runs/${id}/cancel`);
+    const run = await ended(id);
+    const twice = problem(await api("POST", `/runs/${id}/cancel`));
+
+    expect(cancel.status).toBe(202);
+    expect(run.status).toBe("STOPPED");
+    expect(twice).toMatchObject({ status: 409, code: "run-ended" });
+  });
+
+  it("retries an ended run as a new run linked to it, on the same input version", async () => {
+    const old = as(RunPage, await api("GET", "/runs?model=api-run")).runs[0];
+    if (!old) throw new Error("the first test's run is missing");
+
+    const retry = await api("POST", `/runs/${old.id}/retry`);
+    const { id } = retry.body as { id: string };
+    const run = await ended(id);
+
+    expect(retry.status).toBe(202);
+    expect(id).not.toBe(old.id);
+    expect(run).toMatchObject({
+      retryOf: old.id,
+      status: "SUCCEEDED",
+      dataset: { versionId: old.dataset.versionId },
+    });
+    expect(run.modelVersion).toBe(2);
+  });
+
+  it("hands out a presigned POST into inbox/ capped in size, carrying the options", async () => {
+    const upload = as(
+      Upload,
+      await api("POST", "/uploads", {
+        fileName: "posted.csv",
+        options: { target: "churned", modelName: "posted" },
+      }),
+    );
+    const hostile = problem(await api("POST", "/uploads", { fileName: "../../etc/passwd.csv" }));
+    const tooBig = problem(
+      await api("POST", "/uploads", { fileName: "big.csv", size: 3 * 1024 ** 3 }),
+    );
+    const form = new FormData();
+    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+    form.append("file", new Blob([churnCsv(200)]), "posted.csv");
+    const posted = await fetch(upload.url, { method: "POST", body: form });
+
+    expect(upload).toMatchObject({ key: "inbox/posted.csv", maxBytes: 2 * 1024 ** 3 });
+    expect(hostile).toMatchObject({ status: 400, field: "fileName" });
+    expect(tooBig).toMatchObject({ status: 413 });
+    expect(posted.status).toBe(204);
+    await cloud.events.settle();
+    const runs = as(RunPage, await api("GET", "/runs?model=posted"));
+    expect(runs.runs).toHaveLength(1);
+    const run = await ended(runs.runs[0]?.id ?? "");
+    expect(run).toMatchObject({ optionsSource: "metadata", options: { target: "churned" } });
+  });
+
+  it("approves and rejects registered versions, recording who and when, refusing a repeat", async () => {
+    const started = await api("POST", "/runs", {
+      input: "inbox/api churn.csv",
+      options: { modelName: "reviewed", manualApproval: true },
+    });
+    await ended((started.body as { id: string }).id);
+
+    const pending = as(ModelDetail, await api("GET", "/models/reviewed"));
+    const approved = as(
+      ModelVersionView,
+      await api("POST", "/models/reviewed/versions/1/approve", {
+        by: "alice",
+        reason: "looks right",
+      }),
+    );
+    const twice = problem(await api("POST", "/models/reviewed/versions/1/approve", {}));
+    const rejected = as(
+      ModelVersionView,
+      await api("POST", "/models/reviewed/versions/1/reject", {}),
+    );
+    const missing = problem(await api("POST", "/models/reviewed/versions/9/approve", {}));
+    const models = as(ModelPage, await api("GET", "/models"));
+
+    expect(pending.versions[0]).toMatchObject({ version: 1, approval: "Pending" });
+    expect(pending.approvedVersion).toBeUndefined();
+    expect(approved).toMatchObject({
+      approval: "Approved",
+      decidedBy: "alice",
+      reason: "looks right",
+    });
+    expect(Date.parse(approved.decidedAt ?? "")).toBeGreaterThan(Date.now() - 60_000);
+    expect(twice).toMatchObject({ status: 409, code: "already-decided" });
+    expect(rejected).toMatchObject({ approval: "Rejected", decidedBy: "api-token" });
+    expect(missing).toMatchObject({ status: 404, code: "model-version-not-found" });
+    expect(models.models.map((m) => m.name)).toEqual(
+      expect.arrayContaining(["api-run", "reviewed"]),
+    );
+  });
+
+  it("runs batch predictions with the newest Approved version as a run of kind predict", async () => {
+    const rows = churnCsv(25, 9).trim().split("\n");
+    const header = rows[0]?.split(",").slice(0, -1).join(",");
+    const inputs = rows.slice(1).map((row) => row.split(",").slice(0, -1).join(","));
+    await put("inputs/to-score.csv", `${header}\n${inputs.join("\n")}\n`);
+
+    const started = await api("POST", "/predictions", {
+      modelName: "api-run",
+      input: "inputs/to-score.csv",
+    });
+    const noneApproved = problem(
+      await api("POST", "/predictions", { modelName: "reviewed", input: "inputs/to-score.csv" }),
+    );
+    const run = await ended((started.body as { id: string }).id);
+
+    expect(started.status).toBe(202);
+    expect(noneApproved).toMatchObject({ status: 409, code: "no-approved-version" });
+    expect(run).toMatchObject({
+      kind: "predict",
+      status: "SUCCEEDED",
+      model: { name: "api-run", version: 2 },
+    });
+    const out = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: `runs/${run.id}/predictions/to-score.csv.out` }),
+    );
+    const predictions = (await out.Body?.transformToString())?.trim().split("\n") ?? [];
+    expect(predictions).toHaveLength(25);
+    expect(JSON.parse(predictions[0] ?? "{}")).toHaveProperty("prediction");
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { ListRunsQuery, Problem, ROUTES } from "../../core/api.js";
+import { openApiDocument } from "../../core/openapi.js";
+import { apiRoute } from "../../handlers/api/http.js";
+
+type Responses = Record<string, { content?: Record<string, unknown> }>;
+
+function responses(path: string, method: string): Responses {
+  const paths = openApiDocument().paths as Record<string, Record<string, { responses: Responses }>>;
+  const operation = paths[path]?.[method];
+  if (!operation) throw new Error(`no ${method} ${path} in the document`);
+  return operation.responses;
+}
+
+/** POST /runs parsing its request and doing nothing more. */
+const startRun = apiRoute(ROUTES.startRun, async () => ({ status: 202, body: {} }));
+
+async function problemFor(body: unknown) {
+  const answer = await startRun({
+    body: JSON.stringify(body),
+    requestContext: { requestId: "r1" },
+  });
+  return Problem.parse(JSON.parse(answer.body));
+}
+
+describe("the OpenAPI document", () => {
+  it("declares a 400 on routes without parameters, which still refuse unknown query fields", () => {
+    expect(Object.keys(responses("/health", "get"))).toContain("400");
+    expect(Object.keys(responses("/openapi.json", "get"))).toContain("400");
+  });
+
+  it("declares the gateway's own 404 body beside the problem document on routes with path parameters", () => {
+    const notFound = responses("/runs/{id}/cancel", "post")["404"];
+
+    expect(Object.keys(notFound?.content ?? {})).toEqual([
+      "application/problem+json",
+      "application/json",
+    ]);
+  });
+
+  it("declares the gateway's bodyless 431 for an oversized request head on every route", () => {
+    expect(responses("/runs", "get")["431"]).toEqual({ description: expect.any(String) });
+    expect(responses("/health", "get")["431"]).toBeDefined();
+  });
+
+  it("gives an example of each request body that starts work", () => {
+    const paths = openApiDocument().paths as Record<string, Record<string, unknown>>;
+    for (const path of ["/runs", "/uploads", "/predictions"]) {
+      const body = JSON.stringify(paths[path]?.post);
+      expect(body, path).toContain('"examples"');
+    }
+  });
+});
+
+describe("cursors", () => {
+  it("accept base64url only, so a cursor always fits in the URL as it is", () => {
+    expect(ListRunsQuery.safeParse({ cursor: "eyJzIjoicHJlcHJvY2VzcyJ9" }).success).toBe(true);
+    expect(ListRunsQuery.safeParse({ cursor: "é".repeat(10) }).success).toBe(false);
+    expect(ListRunsQuery.safeParse({ cursor: "a".repeat(2049) }).success).toBe(false);
+  });
+});
+
+describe("a 400 problem document", () => {
+  it("says a missing field is required", async () => {
+    const problem = await problemFor({});
+
+    expect(problem).toMatchObject({ status: 400, field: "input", detail: "input: is required" });
+  });
+
+  it("says a field of the wrong type is of the wrong type, not that it is missing", async () => {
+    const problem = await problemFor({ input: 5 });
+
+    expect(problem.field).toBe("input");
+    expect(problem.detail).toContain("expected string");
+    expect(problem.detail).not.toContain("required");
+  });
+});

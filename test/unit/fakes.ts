@@ -1,0 +1,293 @@
+/**
+ * In-memory stand-ins for the stores and publishers in aws/, for handler unit tests. Each
+ * extends the real class and overrides every public method, so the compiler checks it keeps
+ * the real shape; the SDK client each is built with points at a closed port and is never sent
+ * a request.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { vi } from "vitest";
+import { NoticePublisher } from "../../aws/notices.js";
+import { type ObjectHead, Objects } from "../../aws/objects.js";
+import { PipelineStarter } from "../../aws/pipeline.js";
+import { type RunFilter, type RunListPage, RunsStore } from "../../aws/runs-store.js";
+import { SecretReader } from "../../aws/secrets.js";
+import type { Notice } from "../../core/notice.js";
+import type { Run } from "../../core/run-record.js";
+import { isTerminal } from "../../core/runs.js";
+
+const nowhere = {
+  region: "us-east-1",
+  endpoint: "http://127.0.0.1:9",
+  credentials: { accessKeyId: "fake", secretAccessKey: "fake" },
+};
+
+export const PIPELINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:training-pipeline";
+
+/** The Runs table: conditional create, and updates guarded as the real store guards them. */
+export class FakeRuns extends RunsStore {
+  private readonly items = new Map<string, Run>();
+  /** Ids of the runs `create` recorded, in order (a refused duplicate is not listed). */
+  readonly created: string[] = [];
+
+  constructor(runs: Run[] = []) {
+    super(DynamoDBDocumentClient.from(new DynamoDBClient(nowhere)), "fake-runs");
+    for (const run of runs) this.items.set(run.id, structuredClone(run));
+  }
+
+  all(): Run[] {
+    return [...this.items.values()].map((run) => structuredClone(run));
+  }
+
+  override async create(run: Run): Promise<boolean> {
+    if (this.items.has(run.id)) return false;
+    this.items.set(run.id, structuredClone(run));
+    this.created.push(run.id);
+    return true;
+  }
+
+  override async get(id: string): Promise<Run | undefined> {
+    const run = this.items.get(id);
+    return run ? structuredClone(run) : undefined;
+  }
+
+  override async update(
+    id: string,
+    fields: Partial<Run>,
+    guard: "running" | "exists" = "running",
+  ): Promise<boolean> {
+    const run = this.items.get(id);
+    if (!run || (guard === "running" && isTerminal(run.status))) return false;
+    const defined = Object.entries(fields).filter(([, value]) => value !== undefined);
+    this.items.set(id, {
+      ...run,
+      ...structuredClone(Object.fromEntries(defined)),
+      updatedAt: new Date().toISOString(),
+    });
+    return true;
+  }
+
+  /** Newest first; the cursor is the offset of the next page. */
+  override async list(filter: RunFilter, limit: number, cursor?: string): Promise<RunListPage> {
+    const matching = this.all()
+      .filter(
+        (run) =>
+          (filter.status === undefined || run.status === filter.status) &&
+          (filter.model === undefined || run.modelName === filter.model) &&
+          (filter.dataset === undefined || run.dataset.name === filter.dataset) &&
+          (filter.kind === undefined || run.kind === filter.kind),
+      )
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const from = cursor === undefined ? 0 : Number(cursor);
+    const next = from + limit < matching.length ? { next: String(from + limit) } : {};
+    return { runs: matching.slice(from, from + limit), ...next };
+  }
+
+  override async claimNotice(id: string): Promise<boolean> {
+    const run = this.items.get(id);
+    if (!run || run.noticeSentAt !== undefined) return false;
+    run.noticeSentAt = new Date().toISOString();
+    return true;
+  }
+
+  override async releaseNotice(id: string): Promise<void> {
+    const run = this.items.get(id);
+    if (run) delete run.noticeSentAt;
+  }
+}
+
+interface StoredObject {
+  body: Buffer;
+  head: ObjectHead;
+}
+
+/** A versioned bucket: the newest version of a key answers unless a version is named. */
+export class FakeObjects extends Objects {
+  private readonly versions = new Map<string, StoredObject[]>();
+
+  constructor() {
+    super(new S3Client(nowhere));
+  }
+
+  put(
+    bucket: string,
+    key: string,
+    body: string,
+    head: Partial<Omit<ObjectHead, "size">> = {},
+  ): void {
+    const bytes = Buffer.from(body);
+    const stored: StoredObject = {
+      body: bytes,
+      head: {
+        size: bytes.length,
+        lastModified: head.lastModified ?? new Date("2026-11-02T09:00:00Z"),
+        metadata: head.metadata ?? {},
+        versionId: head.versionId,
+      },
+    };
+    const where = `${bucket}/${key}`;
+    this.versions.set(where, [...(this.versions.get(where) ?? []), stored]);
+  }
+
+  private find(bucket: string, key: string, versionId?: string): StoredObject | undefined {
+    const versions = this.versions.get(`${bucket}/${key}`) ?? [];
+    return versionId === undefined
+      ? versions.at(-1)
+      : versions.find((stored) => stored.head.versionId === versionId);
+  }
+
+  override async head(
+    bucket: string,
+    key: string,
+    versionId?: string,
+  ): Promise<ObjectHead | undefined> {
+    const found = this.find(bucket, key, versionId);
+    return found ? structuredClone(found.head) : undefined;
+  }
+
+  override async getBuffer(bucket: string, key: string): Promise<Buffer | undefined> {
+    const found = this.find(bucket, key);
+    return found ? Buffer.from(found.body) : undefined;
+  }
+
+  override async getText(bucket: string, key: string): Promise<string | undefined> {
+    return (await this.getBuffer(bucket, key))?.toString("utf8");
+  }
+
+  override async putText(bucket: string, key: string, body: string): Promise<void> {
+    this.put(bucket, key, body);
+  }
+
+  override async copyVersion(
+    bucket: string,
+    key: string,
+    versionId: string,
+    to: string,
+  ): Promise<void> {
+    const found = this.find(bucket, key, versionId === "null" ? undefined : versionId);
+    if (!found) throw Object.assign(new Error(`no ${key} ${versionId}`), { name: "NoSuchKey" });
+    this.put(bucket, to, found.body.toString("utf8"));
+  }
+
+  override async listKeys(bucket: string, prefix: string): Promise<string[]> {
+    return [...this.versions.keys()]
+      .filter((where) => where.startsWith(`${bucket}/${prefix}`))
+      .map((where) => where.slice(bucket.length + 1))
+      .sort();
+  }
+}
+
+/**
+ * Step Functions: records every start that got through (`crashNextStart` makes the next one
+ * throw, as a Lambda timing out mid-call would) and every stop.
+ */
+export class FakePipeline extends PipelineStarter {
+  readonly starts: { name: string; input: unknown }[] = [];
+  readonly stops: { executionArn: string; cause: string }[] = [];
+  private crash: Error | undefined;
+
+  constructor() {
+    super(new SFNClient(nowhere), PIPELINE_ARN);
+  }
+
+  crashNextStart(error: Error): void {
+    this.crash = error;
+  }
+
+  override async stop(executionArn: string, cause: string): Promise<void> {
+    this.stops.push({ executionArn, cause });
+  }
+
+  override async start(name: string, input: unknown): Promise<string> {
+    const crash = this.crash;
+    this.crash = undefined;
+    if (crash) throw crash;
+    this.starts.push({ name, input: structuredClone(input) });
+    return executionArn(name);
+  }
+}
+
+export function executionArn(name: string): string {
+  return `${PIPELINE_ARN.replace(":stateMachine:", ":execution:")}:${name}`;
+}
+
+export class FakeNotices extends NoticePublisher {
+  readonly published: Notice[] = [];
+
+  constructor() {
+    super(new SNSClient(nowhere), "arn:aws:sns:us-east-1:123456789012:modeldrop-notices");
+  }
+
+  override async publish(notice: Notice): Promise<string> {
+    this.published.push(notice);
+    return `message-${this.published.length}`;
+  }
+}
+
+export class FakeSecrets extends SecretReader {
+  constructor(private readonly values: Record<string, string> = {}) {
+    super(new SSMClient(nowhere));
+  }
+
+  override async read(name: string): Promise<string | undefined> {
+    return this.values[name];
+  }
+}
+
+/** A run as on-upload records it, with the fields a test names replaced. */
+export function aRun(fields: Partial<Run> = {}): Run {
+  return {
+    id: "churn-data-3f2a9c1b0d4e",
+    kind: "train",
+    status: "QUEUED",
+    createdAt: "2026-11-02T10:00:00.000Z",
+    updatedAt: "2026-11-02T10:00:00.000Z",
+    dataset: {
+      bucket: "modeldrop-data",
+      key: "inbox/churn data.csv",
+      versionId: "v1",
+      name: "churn data.csv",
+      kind: "table",
+    },
+    options: {},
+    optionsSource: "none",
+    notes: [],
+    ...fields,
+  };
+}
+
+/**
+ * Everything written to stdout, stderr or the console while `act` runs: where Powertools'
+ * Logger writes (its own Console over process.stdout/stderr, or the global console when
+ * POWERTOOLS_DEV is set).
+ */
+export async function captureOutput<T>(
+  act: () => Promise<T>,
+): Promise<{ result: T; output: string }> {
+  const chunks: string[] = [];
+  const record = (...args: unknown[]) => {
+    chunks.push(args.map((arg) => (typeof arg === "string" ? arg : String(arg))).join(" "));
+  };
+  const spies = [
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      record(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+      return true;
+    }),
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      record(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+      return true;
+    }),
+    ...(["log", "info", "warn", "error", "debug"] as const).map((method) =>
+      vi.spyOn(console, method).mockImplementation(record),
+    ),
+  ];
+  try {
+    return { result: await act(), output: chunks.join("\n") };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}

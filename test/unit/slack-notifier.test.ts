@@ -1,0 +1,155 @@
+import { describe, expect, it } from "vitest";
+import { makeHandler } from "../../handlers/slack-notifier.js";
+import { captureOutput, FakeSecrets } from "./fakes.js";
+
+const PARAMETER = "/modeldrop/slack-webhook";
+const WEBHOOK = "https://hooks.slack.com/services/T0001/B0002/s3cr3tT0k3nXYZ";
+const SECRET_PART = "s3cr3tT0k3nXYZ";
+
+const snsEvent = (...subjects: string[]) => ({
+  Records: subjects.map((Subject) => ({
+    Sns: { Subject, Message: `Run churn-3f2a9c1b0d4e: SUCCEEDED\nReport: s3://b/report.html\n` },
+  })),
+});
+
+type Answer = Response | Error;
+
+/** Slack's side: answers each post in turn with the next scripted response (or throws it). */
+function slack(...answers: Answer[]) {
+  const posts: { url: string; body: unknown }[] = [];
+  const waits: number[] = [];
+  const deps = (parameters: Record<string, string> = { [PARAMETER]: WEBHOOK }) => ({
+    root: { secrets: () => new FakeSecrets(parameters) },
+    parameterName: () => PARAMETER,
+    post: async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      posts.push({ url: String(input), body: JSON.parse(String(init?.body)) });
+      const answer = answers.shift() ?? new Response("ok");
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+    sleep: async (ms: number) => {
+      waits.push(ms);
+    },
+  });
+  return { deps, posts, waits };
+}
+
+const tooManyRequests = (retryAfter: string) =>
+  new Response("rate limited", { status: 429, headers: { "retry-after": retryAfter } });
+
+describe("the Slack notifier", () => {
+  it("posts the notice to the webhook with its subject as the headline", async () => {
+    const { deps, posts } = slack(new Response("ok"));
+
+    const result = await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+
+    expect(result).toEqual({ delivered: 1 });
+    expect(posts).toEqual([
+      {
+        url: WEBHOOK,
+        body: expect.objectContaining({
+          text: "modeldrop: churn.csv model ready",
+          blocks: expect.arrayContaining([
+            {
+              type: "section",
+              text: { type: "mrkdwn", text: "*Run churn-3f2a9c1b0d4e: SUCCEEDED*" },
+            },
+          ]),
+        }),
+      },
+    ]);
+  });
+
+  it("waits as long as Slack's Retry-After says after a 429, then delivers", async () => {
+    const { deps, posts, waits } = slack(tooManyRequests("3"), new Response("ok"));
+
+    const result = await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+
+    expect(waits).toEqual([3_000]);
+    expect(posts).toHaveLength(2);
+    expect(result).toEqual({ delivered: 1 });
+  });
+
+  it("waits at most 10 s however long Retry-After asks for", async () => {
+    const { deps, waits } = slack(tooManyRequests("120"), new Response("ok"));
+
+    await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+
+    expect(waits).toEqual([10_000]);
+  });
+
+  it("gives up after three rate-limited attempts without failing", async () => {
+    const { deps, posts } = slack(tooManyRequests("1"), tooManyRequests("1"), tooManyRequests("1"));
+
+    const result = await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+
+    expect(posts).toHaveLength(3);
+    expect(result).toEqual({ delivered: 0 });
+  });
+
+  it("resolves without throwing when Slack cannot be reached", async () => {
+    const { deps } = slack(new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }));
+
+    const result = await captureOutput(() =>
+      makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready")),
+    );
+
+    expect(result.result).toEqual({ delivered: 0 });
+    expect(result.output).toContain("Slack could not be reached");
+    expect(result.output).toContain("ECONNREFUSED");
+  });
+
+  it("still delivers the other notices of the batch when one fails", async () => {
+    const { deps } = slack(new Response("no", { status: 500 }), new Response("ok"));
+
+    const result = await makeHandler(deps())(snsEvent("first", "second"));
+
+    expect(result).toEqual({ delivered: 1 });
+  });
+
+  it.each([
+    ["no parameter exists", {}],
+    ["the parameter holds the placeholder", { [PARAMETER]: "unset" }],
+    ["the parameter is blank", { [PARAMETER]: "  " }],
+  ])("skips Slack when %s", async (_, parameters) => {
+    const { deps, posts } = slack();
+
+    const result = await makeHandler(deps(parameters))(
+      snsEvent("modeldrop: churn.csv model ready"),
+    );
+
+    expect(result).toEqual({ delivered: 0, skipped: "no webhook configured" });
+    expect(posts).toEqual([]);
+  });
+
+  it.each([
+    ["Slack answers 404", () => slack(new Response("no_service", { status: 404 }))],
+    ["Slack is unreachable", () => slack(new TypeError("fetch failed"))],
+    [
+      "Slack rate-limits every attempt",
+      () => slack(tooManyRequests("1"), tooManyRequests("1"), tooManyRequests("1")),
+    ],
+  ])("never logs the webhook URL when %s", async (_, script) => {
+    const { deps } = script();
+
+    const { output } = await captureOutput(() =>
+      makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready")),
+    );
+
+    expect(output).toContain("Slack");
+    expect(output).not.toContain(SECRET_PART);
+  });
+
+  it("never logs the webhook URL when the stored URL is malformed and fetch quotes it", async () => {
+    const malformed = `hooks.slack.com/services/T0001/B0002/${SECRET_PART}`;
+    const deps = { ...slack().deps({ [PARAMETER]: malformed }), post: fetch };
+
+    const { result, output } = await captureOutput(() =>
+      makeHandler(deps)(snsEvent("modeldrop: churn.csv model ready")),
+    );
+
+    expect(result).toEqual({ delivered: 0 });
+    expect(output).toContain("Slack could not be reached");
+    expect(output).not.toContain(SECRET_PART);
+  });
+});
