@@ -75,7 +75,7 @@ class TabularModel:
         task = self.schema.task
         if self.algorithm == "xgboost":
             iterations = (0, self.best_iteration + 1) if self.best_iteration is not None else (0, 0)
-            data = xgb.DMatrix(matrix, enable_categorical=True)
+            data = xgb.DMatrix(_positional(matrix), enable_categorical=True)
             raw = self.estimator.predict(data, iteration_range=iterations)
             if task == "regression":
                 return Predictions(None, None, np.asarray(raw, dtype=np.float64))
@@ -144,9 +144,12 @@ def fit_xgboost(
         "seed": hp["seed"],
         "nthread": os.cpu_count() or 1,
     }
+    columns = list(train_x.columns)
     # Quantile matrices hold one byte per cell (bins), not the float copy a DMatrix keeps.
-    dtrain = xgb.QuantileDMatrix(train_x, label=train_y, enable_categorical=True)
-    dvalid = xgb.QuantileDMatrix(valid_x, label=valid_y, ref=dtrain, enable_categorical=True)
+    dtrain = xgb.QuantileDMatrix(_positional(train_x), label=train_y, enable_categorical=True)
+    dvalid = xgb.QuantileDMatrix(
+        _positional(valid_x), label=valid_y, ref=dtrain, enable_categorical=True
+    )
     evals_result: dict[str, Any] = {}
     booster = xgb.train(
         params,
@@ -176,10 +179,16 @@ def fit_xgboost(
     gains = booster.get_score(importance_type="total_gain")
     importance: dict[str, float] = {}
     for name, gain in gains.items():
-        column = name.split("@")[0]
+        column = columns[int(name[1:])].split("@")[0]
         importance[column] = importance.get(column, 0.0) + float(gain)
     model = TabularModel(schema, "xgboost", booster, best, _normalised(importance))
     return model, history
+
+
+def _positional(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with columns f0, f1, ...: XGBoost refuses feature names holding [, ] or <,
+    and a dropped file's header may hold anything."""
+    return frame.set_axis([f"f{i}" for i in range(frame.shape[1])], axis=1)
 
 
 def _sklearn_pipeline(

@@ -194,3 +194,28 @@ def test_evaluate_rejects_an_archive_that_is_not_a_model(opt_ml: OptMl) -> None:
 
     assert result.code == 1
     assert "not a readable model archive" in (result.failure or "")
+
+
+def test_column_names_xgboost_refuses_train_and_keep_their_names_in_the_importance(
+    opt_ml: OptMl,
+) -> None:
+    frame = mixed_frame(300).rename(columns={"income": "income [eur] <net>", "age": "age<y>"})
+    _prepared(opt_ml, frame)
+
+    result = opt_ml.train(hyperparameters={"num_round": "20"})
+
+    assert result.code == 0, result.failure
+    assert opt_ml.evaluate().code == 0
+    importance = opt_ml.evaluation_json()["modeldrop"]["feature_importance"]
+    assert "income [eur] <net>" in importance
+    model = joblib.load(opt_ml.model / "model.joblib")
+    raw = pd.DataFrame(
+        {
+            "income [eur] <net>": ["60000"],
+            "age<y>": ["30"],
+            "city": ["Paris"],
+            "member": ["yes"],
+            "joined": ["2021-05-01"],
+        }
+    )
+    assert model.predict(raw).labels[0] in ("churned", "stayed")
