@@ -218,6 +218,13 @@ export function parseRunOptions(input: unknown): RunOptions {
         "(options)",
         `the options are ${size} bytes as JSON; at most ${MAX_OPTIONS_BYTES} are accepted`,
       );
+    // In the schema (the jobs share it) but not carried out yet: refused rather than ignored.
+    for (const field of ["notify", "pretrainedWeights"] as const)
+      if (result.data[field] !== undefined)
+        throw new InvalidOptions(
+          field,
+          `option ${field} is not supported yet: notices go to the stack's email and Slack subscribers, and training starts from fresh weights`,
+        );
     const { metric, threshold } = result.data;
     if ((metric === "rmse" || metric === "mae") && threshold === undefined)
       throw new InvalidOptions(

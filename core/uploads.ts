@@ -6,7 +6,7 @@
 import { PREDICTION_INPUT_PREFIX } from "./api-runs.js";
 import { classifyDrop, INBOX_PREFIX, OPTIONS_METADATA_KEY } from "./drops.js";
 import { InvalidRequest, TooLarge } from "./errors.js";
-import type { RunOptions } from "./options.js";
+import { parseRunOptions, type RunOptions } from "./options.js";
 import { predictionContent } from "./predict-input.js";
 
 /** 2 GiB: the image-zip cap, and plenty for a table modeldrop trains on one instance. */
@@ -52,7 +52,14 @@ export function planUpload(args: {
       field: "fileName",
     });
   const fields: Record<string, string> = {};
-  if (args.options && Object.keys(args.options).length > 0)
-    fields[`x-amz-meta-${OPTIONS_METADATA_KEY}`] = JSON.stringify(args.options);
+  const options = parseRunOptions(args.options ?? {});
+  // S3 caps all user metadata of an object at 2 KB; larger options belong in a sidecar file.
+  const metadata = JSON.stringify(options);
+  if (Buffer.byteLength(metadata) > 1800)
+    throw new InvalidRequest(
+      "options are too large for object metadata (S3 keeps 2 KB); write them to a sidecar <name>.modeldrop.json",
+      { field: "options" },
+    );
+  if (Object.keys(options).length > 0) fields[`x-amz-meta-${OPTIONS_METADATA_KEY}`] = metadata;
   return { key, maxBytes: MAX_UPLOAD_BYTES, fields };
 }

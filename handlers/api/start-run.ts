@@ -14,6 +14,7 @@ import {
   trainingInputKey,
 } from "../../core/api-runs.js";
 import { NotFound } from "../../core/errors.js";
+import { parseRunOptions } from "../../core/options.js";
 import { runPath } from "../../core/run-view.js";
 import { isTerminal } from "../../core/runs.js";
 import { apiRoute } from "./http.js";
@@ -46,7 +47,8 @@ export function makeHandler(deps: Deps) {
       bucket,
       key,
       versionId: head.versionId ?? "null",
-      options: body.options ?? {},
+      // The body's schema is the options' shape; the rules beyond it (size, unsupported options).
+      options: parseRunOptions(body.options ?? {}),
       now: deps.now(),
       ...(hash ? { requestHash: hash } : {}),
     });

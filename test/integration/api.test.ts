@@ -132,6 +132,9 @@ describe("the REST API", { timeout: 240_000 }, () => {
     const option = problem(
       await api("POST", "/runs", { input: "inbox/x.csv", options: { threshold: "high" } }),
     );
+    const unsupported = problem(
+      await api("POST", "/runs", { input: "inbox/x.csv", options: { notify: { slack: false } } }),
+    );
     const outside = problem(await api("POST", "/runs", { input: "runs/x/input/a.csv" }));
     const notJson = await fetch(`${cloud.apiEndpoint}/runs`, {
       method: "POST",
@@ -142,6 +145,11 @@ describe("the REST API", { timeout: 240_000 }, () => {
     expect(missing).toMatchObject({ status: 400, code: "invalid-request", field: "input" });
     expect(unknown).toMatchObject({ status: 400, field: "colour" });
     expect(option).toMatchObject({ status: 400, field: "options.threshold" });
+    expect(unsupported).toMatchObject({
+      status: 400,
+      code: "invalid-option",
+      field: "options.notify",
+    });
     expect(outside).toMatchObject({ status: 400, field: "input" });
     expect(outside.detail).toContain("inbox/");
     expect(notJson.status).toBe(400);

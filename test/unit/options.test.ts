@@ -25,7 +25,7 @@ describe("run options", () => {
       metric: "roc_auc",
       threshold: 0.8,
       manualApproval: true,
-      notify: { email: ["ml-team@example.com"], slack: true },
+      maxRuntimeSeconds: { training: 7200 },
     };
     expect(parseRunOptions(options)).toEqual(options);
   });
@@ -65,5 +65,16 @@ describe("the size of the options", () => {
     };
 
     expect(() => parseRunOptions(options)).toThrow(/at most 32768/);
+  });
+});
+
+describe("options the pipeline does not carry out yet", () => {
+  it("refuses notify and pretrainedWeights instead of ignoring them", () => {
+    expect(() => parseRunOptions({ notify: { slack: false } })).toThrow(
+      /notify is not supported yet/,
+    );
+    expect(() => parseRunOptions({ pretrainedWeights: "weights/r18.pt" })).toThrow(
+      /pretrainedWeights is not supported yet/,
+    );
   });
 });
