@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { InvalidRequest } from "../core/errors.js";
 
 export interface ObjectHead {
   size: number;
@@ -45,6 +46,14 @@ export class Objects {
       };
     } catch (error) {
       if (isMissing(error)) return undefined;
+      // S3 answers a malformed version id with 400 (InvalidArgument), not 404.
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+        ?.httpStatusCode;
+      if (versionId && status === 400)
+        throw new InvalidRequest(`versionId ${versionId} is not a version id of ${key}`, {
+          field: "versionId",
+          cause: error,
+        });
       throw error;
     }
   }
