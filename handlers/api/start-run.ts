@@ -31,6 +31,8 @@ export function makeHandler(deps: Deps) {
   return apiRoute(ROUTES.startRun, async ({ body, headers }) => {
     const bucket = deps.bucket();
     const key = trainingInputKey(body.input, bucket);
+    // The body's schema is the options' shape; these are the rules beyond it (size, unsupported).
+    const options = parseRunOptions(body.options ?? {});
     const head = await deps.root.objects().head(bucket, key, body.versionId);
     if (!head)
       throw new NotFound(
@@ -47,8 +49,7 @@ export function makeHandler(deps: Deps) {
       bucket,
       key,
       versionId: head.versionId ?? "null",
-      // The body's schema is the options' shape; the rules beyond it (size, unsupported options).
-      options: parseRunOptions(body.options ?? {}),
+      options,
       now: deps.now(),
       ...(hash ? { requestHash: hash } : {}),
     });
