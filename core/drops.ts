@@ -2,7 +2,8 @@
  * What arrives in the inbox: which objects are datasets, and where their options come from.
  */
 import { parseRunOptions, type RunOptions } from "./options.js";
-import { fileName } from "./runs.js";
+import type { Run } from "./run-record.js";
+import { defaultModelName, fileName } from "./runs.js";
 
 export const INBOX_PREFIX = "inbox/";
 export const SIDECAR_SUFFIX = ".modeldrop.json";
@@ -106,4 +107,61 @@ function parseJson(text: string, where: "metadata" | "sidecar"): unknown {
         : `the sidecar file (${SIDECAR_SUFFIX})`;
     throw new OptionsNotJson(`the run options in ${place} are not valid JSON`, { cause: error });
   }
+}
+
+/**
+ * The run record a drop starts as: QUEUED with its resolved options, or FAILED at intake when
+ * the format is unreadable or the options are invalid (the run then says which and why).
+ * `sources` are read only for a dataset modeldrop can train on.
+ */
+export function dropRun(args: {
+  id: string;
+  bucket: string;
+  key: string;
+  versionId: string;
+  decision: Exclude<DropDecision, { action: "ignore" }>;
+  sources: OptionSources;
+  now: Date;
+}): Run {
+  const now = args.now.toISOString();
+  const run: Run = {
+    id: args.id,
+    kind: "train",
+    status: "QUEUED",
+    createdAt: now,
+    updatedAt: now,
+    dataset: {
+      bucket: args.bucket,
+      key: args.key,
+      versionId: args.versionId,
+      name: fileName(args.key),
+    },
+    modelName: defaultModelName(args.key),
+    options: {},
+    optionsSource: "none",
+    notes: [],
+  };
+  const failed = (error: string, reason: string): Run => ({
+    ...run,
+    status: "FAILED",
+    endedAt: now,
+    failure: { step: "intake", error, reason },
+  });
+  if (args.decision.action === "reject") return failed("UnsupportedFormat", args.decision.reason);
+  run.dataset.kind = args.decision.kind;
+  let resolved: ResolvedOptions;
+  try {
+    resolved = resolveOptions(args.sources);
+  } catch (error) {
+    // InvalidOptions and OptionsNotJson name the field at fault; anything else is a bug.
+    if (!(error instanceof Error) || !("field" in error)) throw error;
+    return failed(error.name, error.message);
+  }
+  return {
+    ...run,
+    options: resolved.options,
+    optionsSource: resolved.source,
+    notes: resolved.notes,
+    ...(resolved.options.modelName ? { modelName: resolved.options.modelName } : {}),
+  };
 }

@@ -14,14 +14,13 @@ import { sendRunNotice } from "../aws/run-notice.js";
 import {
   classifyDrop,
   decodeEventKey,
+  dropRun,
   OPTIONS_METADATA_KEY,
   type OptionSources,
-  resolveOptions,
   sidecarKey,
 } from "../core/drops.js";
 import type { InstanceDefaults } from "../core/pipeline-input.js";
-import type { Run } from "../core/run-record.js";
-import { defaultModelName, fileName, isTerminal, runIdForDrop } from "../core/runs.js";
+import { isTerminal, runIdForDrop } from "../core/runs.js";
 
 const logger = new Logger({ serviceName: "modeldrop", logLevel: "INFO" });
 
@@ -90,51 +89,22 @@ export function makeHandler(deps: Deps) {
         logger.warn("the dropped object is gone; nothing to train on", { bucket, key, versionId });
         return { outcome: "ignored", reason: "the object no longer exists" };
       }
-      const now = deps.now().toISOString();
-      const base: Run = {
+      const sources =
+        decision.action === "train"
+          ? await optionSources(objects, bucket, key, head.metadata, head.lastModified)
+          : {};
+      const fresh = dropRun({
         id: runId,
-        kind: "train",
-        status: "QUEUED",
-        createdAt: now,
-        updatedAt: now,
-        dataset: { bucket, key, versionId, name: fileName(key) },
-        modelName: defaultModelName(key),
-        options: {},
-        optionsSource: "none",
-        notes: [],
-      };
-      let rejection: { error: string; reason: string } | undefined;
-      if (decision.action === "reject") {
-        rejection = { error: "UnsupportedFormat", reason: decision.reason };
-      } else {
-        base.dataset.kind = decision.kind;
-        try {
-          const resolved = resolveOptions(
-            await optionSources(objects, bucket, key, head.metadata, head.lastModified),
-          );
-          base.options = resolved.options;
-          if (resolved.options.modelName) base.modelName = resolved.options.modelName;
-          base.optionsSource = resolved.source;
-          base.notes = resolved.notes;
-        } catch (error) {
-          if (!(error instanceof Error) || !("field" in error)) throw error;
-          rejection = { error: error.name, reason: error.message };
-        }
-      }
-      if (rejection) {
-        const failed: Run = {
-          ...base,
-          status: "FAILED",
-          endedAt: now,
-          failure: { step: "intake", ...rejection },
-        };
-        if (await runs.create(failed))
-          logger.warn("drop rejected", { runId, bucket, key, reason: rejection.reason });
-        await sendRunNotice(runs, deps.root.notices(), runId);
-        return { outcome: "rejected", runId };
-      }
-      await runs.create(base);
-      run = (await runs.get(runId)) ?? base;
+        bucket,
+        key,
+        versionId,
+        decision,
+        sources,
+        now: deps.now(),
+      });
+      if ((await runs.create(fresh)) && fresh.failure)
+        logger.warn("drop rejected", { runId, bucket, key, reason: fresh.failure.reason });
+      run = (await runs.get(runId)) ?? fresh;
     }
     if (run.status === "FAILED" && run.failure?.step === "intake") {
       await sendRunNotice(runs, deps.root.notices(), runId);

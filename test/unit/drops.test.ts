@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   classifyDrop,
   decodeEventKey,
+  dropRun,
   OptionsNotJson,
   resolveOptions,
   sidecarKey,
@@ -132,5 +133,56 @@ describe("where a drop's options come from", () => {
         message: expect.stringMatching(/^option threshold: /),
       });
     }
+  });
+});
+
+describe("the run record a drop starts as", () => {
+  const base = {
+    id: "churn-0123456789ab",
+    bucket: "data",
+    key: "inbox/churn.csv",
+    versionId: "v1",
+    now: new Date("2026-12-01T10:00:00Z"),
+  };
+
+  it("is queued with its options, registering under the options' model name", () => {
+    const run = dropRun({
+      ...base,
+      decision: { action: "train", kind: "table" },
+      sources: { metadata: JSON.stringify({ target: "churned", modelName: "churn-v2" }) },
+    });
+
+    expect(run).toMatchObject({
+      status: "QUEUED",
+      optionsSource: "metadata",
+      options: { target: "churned" },
+      modelName: "churn-v2",
+      dataset: { kind: "table", name: "churn.csv" },
+    });
+  });
+
+  it("fails at intake naming the invalid option, and an unreadable format by its reason", () => {
+    const badOptions = dropRun({
+      ...base,
+      decision: { action: "train", kind: "table" },
+      sources: { metadata: JSON.stringify({ threshold: "high" }) },
+    });
+    const badFormat = dropRun({
+      ...base,
+      decision: { action: "reject", reason: "budget.xlsx is not a format modeldrop reads" },
+      sources: {},
+    });
+
+    expect(badOptions).toMatchObject({
+      status: "FAILED",
+      failure: { step: "intake", error: "InvalidOptions" },
+    });
+    expect(badOptions.failure?.reason).toContain("threshold");
+    expect(badFormat.failure).toEqual({
+      step: "intake",
+      error: "UnsupportedFormat",
+      reason: "budget.xlsx is not a format modeldrop reads",
+    });
+    expect(badFormat.endedAt).toBe("2026-12-01T10:00:00.000Z");
   });
 });
