@@ -4,11 +4,11 @@
  * reused for a different request.
  */
 import { createHash } from "node:crypto";
-import { classifyDrop, INBOX_PREFIX } from "./drops.js";
+import { classifyDrop, INBOX_PREFIX, queuedTrainingRun } from "./drops.js";
 import { Conflict, InvalidRequest } from "./errors.js";
 import type { RunOptions } from "./options.js";
 import type { Run } from "./run-record.js";
-import { defaultModelName, fileName, newRunId, runIdForIdempotencyKey } from "./runs.js";
+import { fileName, newRunId, runIdForIdempotencyKey } from "./runs.js";
 import { parseS3Uri } from "./s3-uri.js";
 
 /** Prediction inputs live apart from inbox/, where every object starts a training run. */
@@ -86,23 +86,8 @@ export function newTrainingRun(args: {
   retryOf?: string;
   requestHash?: string;
 }): Run {
-  const decision = classifyDrop(args.key, 1);
-  const now = args.now.toISOString();
   return {
-    id: args.id,
-    kind: "train",
-    status: "QUEUED",
-    createdAt: now,
-    updatedAt: now,
-    dataset: {
-      bucket: args.bucket,
-      key: args.key,
-      versionId: args.versionId,
-      name: fileName(args.key),
-      ...(decision.action === "train" ? { kind: decision.kind } : {}),
-    },
-    modelName: args.options.modelName ?? defaultModelName(args.key),
-    options: args.options,
+    ...queuedTrainingRun(args),
     optionsSource: "request",
     notes: args.retryOf ? [`a retry of run ${args.retryOf}`] : [],
     ...(args.retryOf ? { retryOf: args.retryOf } : {}),

@@ -109,6 +109,38 @@ function parseJson(text: string, where: "metadata" | "sidecar"): unknown {
   }
 }
 
+/** A training run on one object version, as every entry point records it before it starts. */
+export function queuedTrainingRun(args: {
+  id: string;
+  bucket: string;
+  key: string;
+  versionId: string;
+  now: Date;
+  options?: RunOptions;
+}): Run {
+  const now = args.now.toISOString();
+  const decision = classifyDrop(args.key, 1);
+  const options = args.options ?? {};
+  return {
+    id: args.id,
+    kind: "train",
+    status: "QUEUED",
+    createdAt: now,
+    updatedAt: now,
+    dataset: {
+      bucket: args.bucket,
+      key: args.key,
+      versionId: args.versionId,
+      name: fileName(args.key),
+      ...(decision.action === "train" ? { kind: decision.kind } : {}),
+    },
+    modelName: options.modelName ?? defaultModelName(args.key),
+    options,
+    optionsSource: "none",
+    notes: [],
+  };
+}
+
 /**
  * The run record a drop starts as: QUEUED with its resolved options, or FAILED at intake when
  * the format is unreadable or the options are invalid (the run then says which and why).
@@ -123,24 +155,8 @@ export function dropRun(args: {
   sources: OptionSources;
   now: Date;
 }): Run {
-  const now = args.now.toISOString();
-  const run: Run = {
-    id: args.id,
-    kind: "train",
-    status: "QUEUED",
-    createdAt: now,
-    updatedAt: now,
-    dataset: {
-      bucket: args.bucket,
-      key: args.key,
-      versionId: args.versionId,
-      name: fileName(args.key),
-    },
-    modelName: defaultModelName(args.key),
-    options: {},
-    optionsSource: "none",
-    notes: [],
-  };
+  const run = queuedTrainingRun(args);
+  const now = run.createdAt;
   const failed = (error: string, reason: string): Run => ({
     ...run,
     status: "FAILED",
@@ -148,7 +164,6 @@ export function dropRun(args: {
     failure: { step: "intake", error, reason },
   });
   if (args.decision.action === "reject") return failed("UnsupportedFormat", args.decision.reason);
-  run.dataset.kind = args.decision.kind;
   let resolved: ResolvedOptions;
   try {
     resolved = resolveOptions(args.sources);
