@@ -102,6 +102,18 @@ describe("the modeldrop command", { timeout: 200_000 }, () => {
     expect(page.runs.map((r) => r.dataset.name)).not.toContain("x.csv");
   });
 
+  it("prints a finished job's log and the report's address", async () => {
+    const page = RunPage.parse(JSON.parse((await modeldrop("runs", "--json")).stdout));
+    const id = page.runs.find((r) => r.dataset.name === "customers.csv")?.id ?? "";
+
+    const logs = await modeldrop("logs", id, "--step", "train", "--follow");
+    const report = await modeldrop("report", id, "--out", join(files, "report.html"));
+
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain("MODELDROP_RESOURCES");
+    expect(report).toMatchObject({ code: 0, stdout: `${join(files, "report.html")}\n` });
+  });
+
   it("says the API refused the token (exit 3) instead of printing a stack trace", async () => {
     const { stdout, stderr } = await run(process.execPath, [
       BIN,
