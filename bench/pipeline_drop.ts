@@ -40,7 +40,6 @@ const TARGET_RATIO = 1.15;
 const POLL_MS = 20;
 /** A drop with neither a run record nor an execution this long after the put has failed. */
 const NO_RUN_MS = 60_000;
-const START_ATTEMPTS = 6;
 const DROP_KEY = "inbox/leads.csv";
 /** The drop's options (as `x-amz-meta-modeldrop-options`); the floor reads back what the run used. */
 const OPTIONS = { target: "converted", hyperparameters: { num_round: 100, max_depth: 6 } };
@@ -512,34 +511,6 @@ async function floorInputs(h: Harness, run: DropRun, csv: string): Promise<Floor
 
 type Started = Awaited<ReturnType<typeof startPipelineCloud>>;
 
-/**
- * Packages the stack, starts the local cloud and runs the warm-up drop. serverless.yml and the
- * handlers may be mid-edit (packaging fails, or the drop fails): then stop, wait and retry.
- */
-async function startWarm(
-  python: string,
-  body: string,
-  make: (started: Started) => Harness,
-): Promise<{ started: Started; h: Harness; warmDrop: DropRun }> {
-  for (let attempt = 1; ; attempt++) {
-    let started: Started | undefined;
-    try {
-      started = await startPipelineCloud({ python });
-      const h = make(started);
-      console.error("warm-up drop …");
-      return { started, h, warmDrop: await pipelineDrop(h, body) };
-    } catch (error) {
-      await started?.cleanup();
-      if (attempt >= START_ATTEMPTS) throw error;
-      console.error(
-        `attempt ${attempt}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      console.error("the stack may be mid-edit: retrying in 30 s");
-      await sleep(30_000);
-    }
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -558,25 +529,23 @@ async function main(): Promise<void> {
   writeFileSync(csv, body);
   let started: Started | undefined;
   try {
-    const warm = await startWarm(traced.python, body, (s) => {
-      const code = join(scratch, "code");
-      rmSync(code, { recursive: true, force: true });
-      mkdirSync(code);
-      execFileSync("tar", ["-xzf", s.code.archive, "-C", code]);
-      return {
-        cloud: s.cloud,
-        s3: s.s3,
-        bucket: s.bucket,
-        db: DynamoDBDocumentClient.from(new DynamoDBClient(s.config)),
-        sfn: new SFNClient(s.config),
-        python: traced.python,
-        processLog: traced.log,
-        scratch,
-        code,
-      };
-    });
-    started = warm.started;
-    const { h, warmDrop } = warm;
+    started = await startPipelineCloud({ python: traced.python });
+    const code = join(scratch, "code");
+    mkdirSync(code);
+    execFileSync("tar", ["-xzf", started.code.archive, "-C", code]);
+    const h: Harness = {
+      cloud: started.cloud,
+      s3: started.s3,
+      bucket: started.bucket,
+      db: DynamoDBDocumentClient.from(new DynamoDBClient(started.config)),
+      sfn: new SFNClient(started.config),
+      python: traced.python,
+      processLog: traced.log,
+      scratch,
+      code,
+    };
+    console.error("warm-up drop …");
+    const warmDrop = await pipelineDrop(h, body);
     const inputs = await floorInputs(h, warmDrop, csv);
     console.error("warm-up floor …");
     const warmFloor = await floor(h, inputs);

@@ -16,7 +16,7 @@
 // filtered listings (status, model, both) and the bare DynamoDB Query behind the unfiltered
 // listing, to see where time goes. Target: large / small ≤ 1.5 for the median and for p95 of
 // the unfiltered listing. Figures go to bench/results/runs_listing.{json,md}.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -26,14 +26,13 @@ import type { RunCost } from "../core/cost.js";
 import type { JobKind } from "../core/pipeline-input.js";
 import type { Run } from "../core/run-record.js";
 import { newRunId, type RunStatus, runIdForDrop } from "../core/runs.js";
-import { packageStack, startPipelineCloud } from "../test/integration/pipeline-stack.js";
+import { startPipelineCloud } from "../test/integration/pipeline-stack.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const RESULTS = resolve(ROOT, "bench", "results");
 const TARGET_RATIO = 1.5;
 const BATCH = 25;
 const WRITERS = 4;
-const START_ATTEMPTS = 3;
 const BUCKET = "modeldrop-local-data";
 const DAY_MS = 86_400_000;
 /** The newest seeded run is this old; the oldest, a year older. */
@@ -352,25 +351,6 @@ async function settle(capS = 30): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-type Started = Awaited<ReturnType<typeof startPipelineCloud>>;
-
-/** serverless.yml and the handlers may be mid-edit (packaging fails): wait and retry. */
-async function startCloud(): Promise<Started & { stackDir: string }> {
-  for (let attempt = 1; ; attempt++) {
-    let stackDir: string | undefined;
-    try {
-      stackDir = packageStack();
-      return { ...(await startPipelineCloud({}, stackDir)), stackDir };
-    } catch (error) {
-      if (stackDir) rmSync(stackDir, { recursive: true, force: true });
-      if (attempt >= START_ATTEMPTS) throw error;
-      console.error(`attempt ${attempt}: ${error instanceof Error ? error.message : error}`);
-      console.error("the stack may be mid-edit: retrying in 20 s");
-      await sleep(20_000);
-    }
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -399,7 +379,7 @@ async function main(): Promise<void> {
   const filterModel = MODELS[3] ?? "";
   const filterStatus: RunStatus = "SUCCEEDED";
 
-  const started = await startCloud();
+  const started = await startPipelineCloud();
   try {
     const { cloud, token, config } = started;
     const table = cloud.stack?.outputs.RunsTableName;
@@ -539,7 +519,6 @@ async function main(): Promise<void> {
     if (!result.targets.median_ratio.met || !result.targets.p95_ratio.met) process.exitCode = 1;
   } finally {
     await started.cleanup();
-    rmSync(started.stackDir, { recursive: true, force: true });
   }
 }
 

@@ -4,7 +4,7 @@
  * reused for a different request.
  */
 import { createHash } from "node:crypto";
-import { classifyDrop, INBOX_PREFIX, queuedTrainingRun } from "./drops.js";
+import { classifyDrop, queuedTrainingRun } from "./drops.js";
 import { Conflict, InvalidRequest } from "./errors.js";
 import type { RunOptions } from "./options.js";
 import type { Run } from "./run-record.js";
@@ -38,16 +38,13 @@ export function objectKey(input: string, bucket: string, prefix: string): string
   return key;
 }
 
-/** The key of a training input, checked to be a dataset modeldrop reads. */
-export function trainingInputKey(input: string, bucket: string, size?: number): string {
-  const key = objectKey(input, bucket, INBOX_PREFIX);
-  if (size === undefined) return key;
+/** The stored object of a training input must be a dataset modeldrop reads (not empty, a known format). */
+export function checkTrainable(key: string, size: number): void {
   const decision = classifyDrop(key, size);
   if (decision.action !== "train")
     throw new InvalidRequest(`input ${fileName(key)} cannot be trained on: ${decision.reason}`, {
       field: "input",
     });
-  return key;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;

@@ -24,6 +24,11 @@ export interface VersionLike {
   approval: Approval;
 }
 
+/** The newest Approved version, or undefined when none is. */
+export function newestApproved<V extends VersionLike>(versions: readonly V[]): V | undefined {
+  return [...versions].sort((a, b) => b.version - a.version).find((v) => v.approval === "Approved");
+}
+
 /** The named version, or the newest Approved one. */
 export function versionForPrediction<V extends VersionLike>(
   modelName: string,
@@ -41,9 +46,7 @@ export function versionForPrediction<V extends VersionLike>(
       );
     return named;
   }
-  const approved = [...versions]
-    .sort((a, b) => b.version - a.version)
-    .find((v) => v.approval === "Approved");
+  const approved = newestApproved(versions);
   if (!approved)
     throw new Conflict(
       "no-approved-version",

@@ -2,15 +2,16 @@
 import { type Root, root } from "../../aws/root.js";
 import { ROUTES } from "../../core/api.js";
 import { NotFound } from "../../core/errors.js";
+import { newestApproved } from "../../core/registry.js";
 import { apiRoute } from "./http.js";
-import { approvedVersion, versionView } from "./model-view.js";
+import { versionView } from "./model-view.js";
 
 export function makeHandler(deps: { root: Pick<Root, "models"> }) {
   return apiRoute(ROUTES.getModel, async ({ params }) => {
     const versions = await deps.root.models().versions(params.name);
     if (versions.length === 0)
       throw new NotFound("model", `no model named ${params.name} is registered`);
-    const approved = approvedVersion(params.name, versions);
+    const approved = newestApproved(versions)?.version;
     return {
       status: 200,
       body: {

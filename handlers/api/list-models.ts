@@ -1,8 +1,8 @@
 /** GET /models: registered model names with their latest and newest Approved versions. */
 import { type Root, root } from "../../aws/root.js";
 import { ROUTES } from "../../core/api.js";
+import { newestApproved } from "../../core/registry.js";
 import { apiRoute } from "./http.js";
-import { approvedVersion } from "./model-view.js";
 
 export function makeHandler(deps: { root: Pick<Root, "models"> }) {
   return apiRoute(ROUTES.listModels, async ({ query }) => {
@@ -10,7 +10,7 @@ export function makeHandler(deps: { root: Pick<Root, "models"> }) {
     const page = await models.names(query.limit, query.cursor);
     const summaries = [];
     for (const { name, latestVersion } of page.names) {
-      const approved = approvedVersion(name, await models.versions(name));
+      const approved = newestApproved(await models.versions(name))?.version;
       summaries.push({
         name,
         latestVersion,

@@ -1,16 +1,6 @@
 /** Registry entries as the API shows them. */
 import type { ModelVersion } from "../../aws/models-store.js";
 import type { ModelVersionView } from "../../core/api.js";
-import { versionForPrediction } from "../../core/registry.js";
-
-/** The newest Approved version, or undefined when none is. */
-export function approvedVersion(name: string, versions: readonly ModelVersion[]) {
-  try {
-    return versionForPrediction(name, versions).version;
-  } catch {
-    return undefined;
-  }
-}
 
 export function versionView(version: ModelVersion): ModelVersionView {
   return {

@@ -8,11 +8,13 @@ import { type LaunchSettings, launchTrainingRun } from "../../aws/run-launcher.j
 import { ROUTES } from "../../core/api.js";
 import {
   apiRunId,
+  checkTrainable,
   newTrainingRun,
+  objectKey,
   requestHash,
   sameRequest,
-  trainingInputKey,
 } from "../../core/api-runs.js";
+import { INBOX_PREFIX } from "../../core/drops.js";
 import { NotFound } from "../../core/errors.js";
 import { parseRunOptions } from "../../core/options.js";
 import { runPath } from "../../core/run-view.js";
@@ -30,7 +32,7 @@ export interface Deps {
 export function makeHandler(deps: Deps) {
   return apiRoute(ROUTES.startRun, async ({ body, headers }) => {
     const bucket = deps.bucket();
-    const key = trainingInputKey(body.input, bucket);
+    const key = objectKey(body.input, bucket, INBOX_PREFIX);
     // The body's schema is the options' shape; these are the rules beyond it (size, unsupported).
     const options = parseRunOptions(body.options ?? {});
     const head = await deps.root.objects().head(bucket, key, body.versionId);
@@ -39,7 +41,7 @@ export function makeHandler(deps: Deps) {
         "object",
         `s3://${bucket}/${key}${body.versionId ? ` version ${body.versionId}` : ""} does not exist`,
       );
-    trainingInputKey(body.input, bucket, head.size);
+    checkTrainable(key, head.size);
     const idempotencyKey = headers["idempotency-key"];
     const hash = idempotencyKey === undefined ? undefined : requestHash(body);
     const runs = deps.root.runs();

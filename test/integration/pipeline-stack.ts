@@ -1,6 +1,6 @@
 // The real stack for pipeline tests: `serverless package` (offline) into a temp folder, then a
 // local cloud built from it and provisioned as `modeldrop up` provisions it (code, API token).
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -21,11 +21,15 @@ export function packageStack(): string {
   return dir;
 }
 
-/** A local cloud with the stack; `stackDir` is an already packaged stack (vitest's global setup). */
+/**
+ * A local cloud with the stack. `stackDir` is an already packaged stack (vitest's global
+ * setup); without one the stack is packaged here, and `cleanup` removes that package too.
+ */
 export async function startPipelineCloud(
   options: Partial<LocalCloudOptions> = {},
-  stackDir: string = packageStack(),
+  packaged?: string,
 ) {
+  const stackDir = packaged ?? packageStack();
   const code: StagedCode = buildCode(ROOT);
   const started = await startTestCloud({
     stack: {
@@ -37,7 +41,11 @@ export async function startPipelineCloud(
   });
   const s3 = new S3Client({ ...started.config, forcePathStyle: true });
   const { bucket, token } = await provisionLocalStack(started.cloud, code);
-  return { ...started, s3, bucket, code, token };
+  const cleanup = async () => {
+    await started.cleanup();
+    if (!packaged) rmSync(stackDir, { recursive: true, force: true });
+  };
+  return { ...started, cleanup, s3, bucket, code, token };
 }
 
 export type { ClientConfig };
