@@ -9,7 +9,12 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { Conflict, InvalidRequest, NotFound } from "../core/errors.js";
-import { type Approval, type Decision, decideApproval } from "../core/registry.js";
+import {
+  type Approval,
+  type Decision,
+  decideApproval,
+  type ModelSchema,
+} from "../core/registry.js";
 import { isConditionFailure } from "./runs-store.js";
 
 export type { Approval };
@@ -30,6 +35,10 @@ export interface ModelVersion {
   decidedAt?: string;
   reason?: string;
   createdAt: string;
+  /** What the version takes and predicts (from preprocess's profile.json). */
+  schema?: ModelSchema;
+  /** Set when the schema differs from the version before it, which kept this one Pending. */
+  schemaChange?: string;
 }
 
 export interface ModelName {
@@ -92,6 +101,21 @@ export class ModelsStore {
       names,
       ...(last ? { next: Buffer.from(String(last.modelName)).toString("base64url") } : {}),
     };
+  }
+
+  /** The model's newest version, or undefined when the name was never registered. */
+  async newest(modelName: string): Promise<ModelVersion | undefined> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "modelName = :name AND #version > :zero",
+        ExpressionAttributeNames: { "#version": "version" },
+        ExpressionAttributeValues: { ":name": modelName, ":zero": 0 },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    return page.Items?.[0] as ModelVersion | undefined;
   }
 
   /** A model's versions, newest first (empty when the name was never registered). */

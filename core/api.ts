@@ -156,6 +156,18 @@ export const ModelVersionView = z.object({
   decidedBy: z.string().optional(),
   decidedAt: z.string().optional(),
   reason: z.string().optional(),
+  schema: z
+    .object({
+      task: z.string(),
+      target: z.string(),
+      features: z.array(z.object({ name: z.string(), kind: z.string() })),
+    })
+    .optional()
+    .describe("what the version takes and predicts"),
+  schemaChange: z
+    .string()
+    .optional()
+    .describe("how its schema differs from the version before it (it was kept Pending)"),
 });
 export type ModelVersionView = z.infer<typeof ModelVersionView>;
 

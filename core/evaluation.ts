@@ -4,7 +4,14 @@
  * whether the chosen metric is better higher or lower.
  */
 import { z } from "zod";
-import { type METRICS, type RunOptions, TASKS } from "./options.js";
+import {
+  DEFAULT_METRIC,
+  InvalidOptions,
+  impossibleThreshold,
+  type METRICS,
+  type RunOptions,
+  TASKS,
+} from "./options.js";
 
 const Metric = z.object({ value: z.number(), standard_deviation: z.number().nullish() });
 const Section = z.record(z.string(), z.unknown());
@@ -36,10 +43,10 @@ export const DEFAULT_GATE: Record<
   Evaluation["modeldrop"]["task"],
   { metric: MetricName; threshold: number }
 > = {
-  binary: { metric: "roc_auc", threshold: 0.6 },
-  multiclass: { metric: "accuracy", threshold: 0.5 },
-  image_classification: { metric: "accuracy", threshold: 0.5 },
-  regression: { metric: "r2", threshold: 0.1 },
+  binary: { metric: DEFAULT_METRIC.binary, threshold: 0.6 },
+  multiclass: { metric: DEFAULT_METRIC.multiclass, threshold: 0.5 },
+  image_classification: { metric: DEFAULT_METRIC.image_classification, threshold: 0.5 },
+  regression: { metric: DEFAULT_METRIC.regression, threshold: 0.1 },
 };
 
 export interface Gate {
@@ -103,6 +110,9 @@ export function decideGate(evaluation: Evaluation, options: RunOptions): Gate {
     options.threshold ??
     (options.metric ? METRIC_THRESHOLDS[options.metric] : undefined) ??
     DEFAULT_GATE[task].threshold;
+  // Intake refused impossible thresholds it could check; an inferred task is known only now.
+  const impossible = impossibleThreshold(metric, threshold);
+  if (impossible) throw new InvalidOptions("threshold", impossible);
   const value = headlineMetrics(evaluation)[metric];
   if (value === undefined)
     throw new EvaluationInvalid(

@@ -19,6 +19,57 @@ export const METRICS = [
   "r2",
 ] as const;
 
+/** The values each metric can take, so a gate's threshold can be checked before a run starts. */
+export const METRIC_RANGES: Record<(typeof METRICS)[number], { min?: number; max?: number }> = {
+  accuracy: { min: 0, max: 1 },
+  precision: { min: 0, max: 1 },
+  recall: { min: 0, max: 1 },
+  f1: { min: 0, max: 1 },
+  roc_auc: { min: 0, max: 1 },
+  log_loss: { min: 0 },
+  rmse: { min: 0 },
+  mae: { min: 0 },
+  r2: { max: 1 },
+};
+
+/** The metric a task's gate uses when the options name none (see core/evaluation.ts). */
+export const DEFAULT_METRIC: Record<(typeof TASKS)[number], (typeof METRICS)[number]> = {
+  binary: "roc_auc",
+  multiclass: "accuracy",
+  image_classification: "accuracy",
+  regression: "r2",
+};
+
+const REGRESSION_METRICS = new Set<string>(["rmse", "mae", "r2"]);
+
+/** Whether a metric is one the task's evaluation reports. */
+export function metricFitsTask(metric: (typeof METRICS)[number], task: (typeof TASKS)[number]) {
+  return REGRESSION_METRICS.has(metric) === (task === "regression");
+}
+
+/** `[0, 1]`, `>= 0`, `<= 1`: a metric's range as a person reads it. */
+function describeRange(range: { min?: number; max?: number }): string {
+  if (range.min !== undefined && range.max !== undefined) return `[${range.min}, ${range.max}]`;
+  if (range.min !== undefined) return `>= ${range.min}`;
+  return `<= ${range.max}`;
+}
+
+/**
+ * Why a threshold cannot be met or cannot fail for the metric it gates, or undefined when it is
+ * possible. A threshold outside the metric's range would let every model through (roc_auc >= -5)
+ * or none (accuracy >= 2).
+ */
+export function impossibleThreshold(
+  metric: (typeof METRICS)[number],
+  threshold: number,
+): string | undefined {
+  const range = METRIC_RANGES[metric];
+  const below = range.min !== undefined && threshold < range.min;
+  const above = range.max !== undefined && threshold > range.max;
+  if (!below && !above) return undefined;
+  return `option threshold: ${threshold} is outside the range of ${metric}, ${describeRange(range)}`;
+}
+
 const columnName = z.string().min(1).max(256);
 const instanceType = z
   .string()
@@ -225,12 +276,7 @@ export function parseRunOptions(input: unknown): RunOptions {
           field,
           `option ${field} is not supported yet: notices go to the stack's email and Slack subscribers, and training starts from fresh weights`,
         );
-    const { metric, threshold } = result.data;
-    if ((metric === "rmse" || metric === "mae") && threshold === undefined)
-      throw new InvalidOptions(
-        "threshold",
-        `option threshold: the metric ${metric} is in the target's units, so it needs a threshold`,
-      );
+    checkGateOptions(result.data);
     return result.data;
   }
   const first = result.error.issues[0];
@@ -238,6 +284,38 @@ export function parseRunOptions(input: unknown): RunOptions {
     ? describeIssue(first)
     : { field: "(options)", message: "options are invalid" };
   throw new InvalidOptions(field, message, { cause: result.error });
+}
+
+/**
+ * The gate's options must describe a gate that can both pass and fail. When no metric is named
+ * and the task is inferred later, the threshold must fit every task's default metric; the gate
+ * checks it again against the metric it ends up with (decideGate).
+ */
+function checkGateOptions(options: RunOptions): void {
+  const { metric, threshold, task } = options;
+  if ((metric === "rmse" || metric === "mae") && threshold === undefined)
+    throw new InvalidOptions(
+      "threshold",
+      `option threshold: the metric ${metric} is in the target's units, so it needs a threshold`,
+    );
+  if (metric && task && !metricFitsTask(metric, task))
+    throw new InvalidOptions(
+      "metric",
+      `option metric: ${metric} is not reported for a ${task} task; choose one of ${METRICS.filter((m) => metricFitsTask(m, task)).join(", ")}`,
+    );
+  if (threshold === undefined) return;
+  const gated = metric ?? (task ? DEFAULT_METRIC[task] : undefined);
+  const candidates = gated ? [gated] : [...new Set(Object.values(DEFAULT_METRIC))];
+  for (const candidate of candidates) {
+    const problem = impossibleThreshold(candidate, threshold);
+    if (problem)
+      throw new InvalidOptions(
+        "threshold",
+        gated
+          ? problem
+          : `${problem} (with no metric named, the threshold applies to the task's default metric: ${candidates.join(", ")})`,
+      );
+  }
 }
 
 /** The JSON Schema the Python jobs validate against (draft 2020-12). */

@@ -106,9 +106,23 @@ export function describeFailure(state: PipelineState): Failure {
     else if (typeof fields.errorMessage === "string") reason = fields.errorMessage;
   }
   const failure: Failure = { step, error, reason };
-  if (step in JOB_LOG_GROUPS) {
-    const jobStep = step as keyof typeof JOB_LOG_GROUPS;
-    failure.log = { group: JOB_LOG_GROUPS[jobStep], streamPrefix: `${state.jobs[jobStep].name}/` };
-  }
+  const log = jobLogLocation(step, state.jobs);
+  if (log) failure.log = log;
   return failure;
+}
+
+/** The log of the job a step runs (SageMaker's group, streams starting `<jobName>/`), if it runs one. */
+export function jobLogLocation(
+  step: string,
+  jobs: Partial<Record<keyof typeof JOB_LOG_GROUPS, { name: string }>>,
+): Failure["log"] | undefined {
+  if (!(step in JOB_LOG_GROUPS)) return undefined;
+  const jobStep = step as keyof typeof JOB_LOG_GROUPS;
+  const job = jobs[jobStep];
+  return job ? { group: JOB_LOG_GROUPS[jobStep], streamPrefix: `${job.name}/` } : undefined;
+}
+
+/** Where SageMaker puts a training job's model: `<S3OutputPath>/<jobName>/output/model.tar.gz`. */
+export function trainedModelUri(jobsOutput: string, trainingJobName: string): string {
+  return `${jobsOutput.replace(/\/$/, "")}/${trainingJobName}/output/model.tar.gz`;
 }

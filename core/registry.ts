@@ -54,3 +54,77 @@ export function versionForPrediction<V extends VersionLike>(
     );
   return approved;
 }
+
+/** What a version was trained to take and give: its predictions are only comparable when these match. */
+export interface ModelSchema {
+  task: string;
+  target: string;
+  /** Feature columns (what a prediction's rows must carry) with the kind preprocess gave each. */
+  features: { name: string; kind: string }[];
+}
+
+/** The schema in preprocess's profile.json: every column that is neither the target nor dropped. */
+export function schemaFromProfile(profile: {
+  target?: { name: string; task: string } | undefined;
+  columns?: { name: string; role?: string | undefined }[] | undefined;
+}): ModelSchema | undefined {
+  if (!profile.target) return undefined;
+  return {
+    task: profile.target.task,
+    target: profile.target.name,
+    features: (profile.columns ?? [])
+      .filter((c) => c.role !== "target" && c.role !== "dropped")
+      .map((c) => ({ name: c.name, kind: c.role ?? "unknown" })),
+  };
+}
+
+const LISTED_NAMES = 10;
+
+function nameList(names: string[]): string {
+  const shown = names.slice(0, LISTED_NAMES).join(", ");
+  return names.length > LISTED_NAMES ? `${shown} and ${names.length - LISTED_NAMES} more` : shown;
+}
+
+/** How `next` differs from `previous`, one phrase per difference; empty when they match. */
+export function schemaChanges(previous: ModelSchema, next: ModelSchema): string[] {
+  const changes: string[] = [];
+  if (previous.task !== next.task) changes.push(`task ${previous.task} -> ${next.task}`);
+  if (previous.target !== next.target) changes.push(`target ${previous.target} -> ${next.target}`);
+  const before = new Map(previous.features.map((f) => [f.name, f.kind]));
+  const after = new Map(next.features.map((f) => [f.name, f.kind]));
+  const missing = [...before.keys()].filter((name) => !after.has(name));
+  const added = [...after.keys()].filter((name) => !before.has(name));
+  const retyped = [...after].filter(
+    ([name, kind]) => before.has(name) && before.get(name) !== kind,
+  );
+  if (missing.length > 0) changes.push(`columns no longer used: ${nameList(missing)}`);
+  if (added.length > 0) changes.push(`new columns: ${nameList(added)}`);
+  if (retyped.length > 0)
+    changes.push(
+      `columns read differently: ${nameList(retyped.map(([name, kind]) => `${name} (${before.get(name)} -> ${kind})`))}`,
+    );
+  return changes;
+}
+
+/**
+ * The approval a new version gets. A version whose schema differs from the model's newest one
+ * is not the same kind of model: it never silently becomes the version predictions use. It is
+ * registered Pending, with the differences, for a person to approve (or to register under
+ * another `modelName`). Otherwise the gate's pass approves it, unless the run asked for manual
+ * approval.
+ */
+export function approvalForNewVersion(args: {
+  modelName: string;
+  manualApproval: boolean;
+  schema: ModelSchema | undefined;
+  newest: { version: number; schema?: ModelSchema | undefined } | undefined;
+}): { approval: Approval; schemaChange?: string } {
+  const changes =
+    args.schema && args.newest?.schema ? schemaChanges(args.newest.schema, args.schema) : [];
+  if (changes.length > 0)
+    return {
+      approval: "Pending",
+      schemaChange: `its schema differs from ${args.modelName} version ${args.newest?.version} (${changes.join("; ")}); registered Pending so predictions keep using the newest Approved version. Approve it if it is meant to replace that one, or train with another modelName.`,
+    };
+  return { approval: args.manualApproval ? "Pending" : "Approved" };
+}

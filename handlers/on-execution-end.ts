@@ -2,13 +2,15 @@
  * EventBridge "Step Functions Execution Status Change" (ABORTED, FAILED, TIMED_OUT) → the run's
  * terminal status, for the ends the state machine cannot record itself: a user's stop runs no
  * Catch, and a crash or timeout skips the recording states. The write is conditional, so a
- * status the pipeline already recorded stays, and the notice goes out only if none was sent.
+ * status the pipeline already recorded stays. The run then gets its report (from what its jobs
+ * left) and its notice, each only if it has none yet.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { z } from "zod";
 import { type Root, root } from "../aws/root.js";
 import { sendRunNotice } from "../aws/run-notice.js";
-import type { Run } from "../core/run-record.js";
+import { writeRunReport } from "../aws/run-report.js";
+import { ENDS_TO_RECORD, endFields, parseEndedInput, reportSource } from "../core/execution-end.js";
 
 const logger = new Logger({ serviceName: "modeldrop", logLevel: "INFO" });
 
@@ -18,12 +20,19 @@ export const StatusChange = z.object({
     executionArn: z.string(),
     name: z.string().min(1),
     status: z.enum(["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"]),
+    input: z.string().nullish(),
     error: z.string().nullish(),
     cause: z.string().nullish(),
   }),
 });
 
-export function makeHandler(deps: { root: Pick<Root, "runs" | "notices">; now: () => Date }) {
+const isEndToRecord = (status: string): status is (typeof ENDS_TO_RECORD)[number] =>
+  (ENDS_TO_RECORD as readonly string[]).includes(status);
+
+export function makeHandler(deps: {
+  root: Pick<Root, "runs" | "notices" | "objects">;
+  now: () => Date;
+}) {
   return async (event: unknown): Promise<{ runId: string; status?: string; notice?: string }> => {
     const { detail } = StatusChange.parse(event);
     const runId = detail.name;
@@ -33,34 +42,31 @@ export function makeHandler(deps: { root: Pick<Root, "runs" | "notices">; now: (
       logger.warn("status change for an execution that is not a modeldrop run", { ...detail });
       return { runId };
     }
-    if (!["ABORTED", "FAILED", "TIMED_OUT"].includes(detail.status)) return { runId };
-    const fields: Partial<Run> = { endedAt: deps.now().toISOString() };
-    if (detail.status === "ABORTED") {
-      fields.status = "STOPPED";
-    } else {
-      fields.status = "FAILED";
-      fields.failure = {
-        step: run.step ?? "unknown",
-        error:
-          detail.error ?? (detail.status === "TIMED_OUT" ? "States.Timeout" : "ExecutionFailed"),
-        reason:
-          detail.cause ??
-          (detail.status === "TIMED_OUT"
-            ? "the execution ran past its time limit"
-            : "the execution failed without recording why"),
-      };
+    const status = detail.status;
+    if (!isEndToRecord(status)) return { runId };
+    const input = parseEndedInput(detail.input);
+    const recorded = await runs.update(
+      runId,
+      endFields(run, { status, error: detail.error, cause: detail.cause }, input, deps.now()),
+    );
+    // The pipeline's own BuildReport did not run on these ends (or ran before a crash).
+    const ended = await runs.require(runId);
+    if (!ended.report && input) {
+      // A report that cannot be written must not cost the run its notice.
+      await writeRunReport(runs, deps.root.objects(), reportSource(runId, input)).catch(
+        (error: unknown) => logger.error("the run's report could not be written", { runId, error }),
+      );
     }
-    const recorded = await runs.update(runId, fields);
     const notice = await sendRunNotice(runs, deps.root.notices(), runId);
-    const status = (await runs.require(runId)).status;
+    const final = (await runs.require(runId)).status;
     logger.info("execution end recorded", {
       runId,
-      execution: detail.status,
-      status,
+      execution: status,
+      status: final,
       recorded,
       notice,
     });
-    return { runId, status, notice };
+    return { runId, status: final, notice };
   };
 }
 

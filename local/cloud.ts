@@ -230,6 +230,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     log(`sagemaker: job ${name} was running when the local cloud stopped; marked Failed`);
   for (const arn of stepFunctions.reconcileAfterRestart())
     log(`stepfunctions: execution ${arn} was running when the local cloud stopped; marked FAILED`);
+  const resumed = events.resumePending();
+  if (resumed > 0) log(`eventbridge: delivering ${resumed} event(s) accepted before the last stop`);
 
   const inboxBucket = options.inbox?.bucket ?? stack?.outputs.DataBucketName;
   let inbox: InboxWatcher | undefined;

@@ -1,7 +1,11 @@
 // The EventBridge router: rules with event patterns on the default bus, each target invoked
 // with its input transformation. Lambda targets are invoked asynchronously, as EventBridge
 // does; a delivery that fails after retries goes to the target's dead-letter list on disk.
+// Every event is written to disk before `put` returns (so before the request that caused it is
+// answered) and removed once all its deliveries are done: a crash loses no event, and the next
+// start delivers what is left (at least once, as EventBridge does).
 import { randomUUID } from "node:crypto";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   type EventPattern,
@@ -39,7 +43,11 @@ export class EventBridgeService implements JsonService {
   readonly contentType = "application/x-amz-json-1.1";
   private readonly rules = new Map<string, Rule>();
   private readonly deadLetterPath: string;
+  private readonly pendingDir: string;
   private inFlight = new Set<Promise<void>>();
+  private sequence = 0;
+  /** What the previous process left undelivered, read before this one puts anything. */
+  private readonly leftOver: string[];
   invokeTarget: TargetInvoker = async (arn) => {
     throw new Error(`no target runner for ${arn}`);
   };
@@ -51,6 +59,9 @@ export class EventBridgeService implements JsonService {
     private readonly account: string,
   ) {
     this.deadLetterPath = join(stateDir, "eventbridge", "dead-letters.json");
+    this.pendingDir = join(stateDir, "eventbridge", "pending");
+    mkdirSync(this.pendingDir, { recursive: true });
+    this.leftOver = readdirSync(this.pendingDir).sort();
   }
 
   putRule(name: string, patternText: string, state: "ENABLED" | "DISABLED" = "ENABLED"): string {
@@ -71,9 +82,42 @@ export class EventBridgeService implements JsonService {
     found.targets = [...found.targets.filter((t) => !ids.has(t.Id)), ...targets];
   }
 
-  /** Routes one event to every matching rule's targets; resolves when all deliveries are done. */
+  /**
+   * Routes one event to every matching rule's targets; resolves when all deliveries are done.
+   * The event is on disk when this returns.
+   */
   put(event: Record<string, unknown>): Promise<void> {
-    const delivery = this.deliver(event);
+    // Names sort in the order events were put, across restarts too.
+    this.sequence += 1;
+    const name = `${Date.now().toString().padStart(14, "0")}-${String(this.sequence).padStart(9, "0")}-${randomUUID()}.json`;
+    writeJsonAtomic(join(this.pendingDir, name), event);
+    return this.track(name, event);
+  }
+
+  /**
+   * Delivers the events a previous process accepted but did not finish delivering (it crashed
+   * or was stopped first), oldest first. Call it once the rules and targets exist.
+   */
+  resumePending(): number {
+    let resumed = 0;
+    for (const name of this.leftOver.splice(0)) {
+      // A temporary file left by a crash never became an accepted event.
+      if (!name.endsWith(".json")) {
+        rmSync(join(this.pendingDir, name), { force: true });
+        continue;
+      }
+      const event = readJsonFile(join(this.pendingDir, name), undefined);
+      if (!isRecord(event)) continue;
+      void this.track(name, event);
+      resumed += 1;
+    }
+    return resumed;
+  }
+
+  private track(name: string, event: Record<string, unknown>): Promise<void> {
+    const delivery = this.deliver(event).finally(() =>
+      rmSync(join(this.pendingDir, name), { force: true }),
+    );
     this.inFlight.add(delivery);
     void delivery.finally(() => this.inFlight.delete(delivery));
     return delivery;

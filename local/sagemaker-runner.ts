@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import type { JobReaper } from "./job-reaper.js";
 import type { LogsService } from "./logs.js";
 import type { ObjectStore } from "./s3-store.js";
 import { downloadObject, downloadPrefix, parseS3Uri, uploadFolder } from "./s3-uri.js";
@@ -40,6 +41,8 @@ export interface RunnerContext {
   python: string;
   /** Seconds between SIGTERM and SIGKILL when a job is stopped (SageMaker waits 120). */
   stopGraceSeconds: number;
+  /** Kills the jobs' process groups if the local cloud dies without stopping them. */
+  reaper: JobReaper;
 }
 
 export const MESSAGE_LIMIT = 1024;
@@ -61,6 +64,8 @@ export function runProcess(
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
+  const group = child.pid;
+  if (group) context.reaper.watch(group);
   const metrics: Record<string, number> = {};
   const patterns = options.metricDefinitions.flatMap((d) => {
     try {
@@ -99,6 +104,7 @@ export function runProcess(
   const done = new Promise<JobOutcome>((resolve) => {
     child.on("error", (error) => onLine(`failed to start the job process: ${error.message}`));
     child.on("close", (exitCode, signal) => {
+      if (group) context.reaper.release(group);
       clearTimeout(runtimeTimer);
       clearTimeout(killTimer);
       const message = existsSync(options.messageFile)

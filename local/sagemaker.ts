@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { loadServiceModel, validateRequest } from "./aws-model.js";
 import { readJsonFile, writeJsonAtomic } from "./files.js";
 import { AwsError, isRecord } from "./http.js";
+import { JobReaper } from "./job-reaper.js";
 import type { JsonService } from "./json-service.js";
 import { optionalString, requireString } from "./json-service.js";
 import type { LogsService } from "./logs.js";
@@ -79,6 +80,7 @@ export class SageMakerService implements JsonService {
       logs: options.logs,
       python: options.python,
       stopGraceSeconds: options.stopGraceSeconds ?? 10,
+      reaper: new JobReaper(),
     };
     for (const kind of ["Training", "Processing", "Transform"] as const) {
       const folder = join(this.root, "records", kind);
@@ -181,6 +183,7 @@ export class SageMakerService implements JsonService {
       return job.done;
     });
     await Promise.all(done);
+    this.context.reaper.stop();
   }
 
   private create(kind: JobKind, name: string, input: Record_): Record_ {

@@ -14,5 +14,7 @@ export function versionView(version: ModelVersion): ModelVersionView {
     ...(version.decidedBy ? { decidedBy: version.decidedBy } : {}),
     ...(version.decidedAt ? { decidedAt: version.decidedAt } : {}),
     ...(version.reason ? { reason: version.reason } : {}),
+    ...(version.schema ? { schema: version.schema } : {}),
+    ...(version.schemaChange ? { schemaChange: version.schemaChange } : {}),
   };
 }

@@ -1,48 +1,26 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DescribeTrainingJobCommand, SageMakerClient } from "@aws-sdk/client-sagemaker";
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { afterAll, describe, expect, it } from "vitest";
 import { packageFixtureStack } from "./fixture-stack.js";
 import { startTestCloud } from "./helpers.js";
+import { processesUnder, startUp, type UpProcess } from "./up-process.js";
 
-const BIN = resolve(import.meta.dirname, "..", "..", "bin", "modeldrop.mjs");
-const children: ChildProcess[] = [];
+const started: UpProcess[] = [];
 
-afterAll(() => {
-  for (const child of children) child.kill("SIGKILL");
+afterAll(async () => {
+  for (const up of started) await up.crash();
 });
-
-/** Starts `modeldrop up` as its own process and resolves with its endpoint once it prints it. */
-function startUp(args: string[]): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, [BIN, "up", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  return new Promise((resolveStart, reject) => {
-    const lines: string[] = [];
-    child.stderr?.on("data", (chunk: Buffer) => lines.push(chunk.toString()));
-    child.once("exit", (code) =>
-      reject(new Error(`modeldrop up exited with ${code}: ${lines.join("")}`)),
-    );
-    if (!child.stdout) return reject(new Error("no stdout"));
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const m = /^local cloud: (http:\/\/\S+)/.exec(line);
-      if (m?.[1]) resolveStart({ child, endpoint: m[1] });
-    });
-  });
-}
 
 describe("restarting the local cloud after it died mid-execution", () => {
   it("marks the execution and its job failed, emits the status-change event, and keeps stored objects", async () => {
     const stack = packageFixtureStack();
     const stateDir = mkdtempSync(join(tmpdir(), "modeldrop-restart-"));
     const eventsFile = join(stateDir, "events.jsonl");
-    const { child, endpoint } = await startUp([
+    const up = await startUp([
       "--port",
       "0",
       "--state-dir",
@@ -56,8 +34,9 @@ describe("restarting the local cloud after it died mid-execution", () => {
       "--param",
       "NoticeEmail=",
     ]);
+    started.push(up);
     const config = {
-      endpoint,
+      endpoint: up.endpoint,
       region: "us-east-1",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     };
@@ -87,8 +66,8 @@ describe("restarting the local cloud after it died mid-execution", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
+    await up.crash();
+    expect(await processesUnder(stateDir)).toEqual([]);
     const restarted = await startTestCloud({
       stateDir,
       stack: { dir: stack.dir, parameters: { EventsFile: eventsFile, NoticeEmail: "" } },

@@ -78,3 +78,48 @@ describe("options the pipeline does not carry out yet", () => {
     );
   });
 });
+
+describe("quality-gate thresholds", () => {
+  const refusal = (options: Record<string, unknown>) => {
+    try {
+      parseRunOptions(options);
+    } catch (error) {
+      if (error instanceof InvalidOptions) return { field: error.field, message: error.message };
+      throw error;
+    }
+    return undefined;
+  };
+
+  it.each([
+    [{ metric: "roc_auc", threshold: -5 }, "-5 is outside the range of roc_auc, [0, 1]"],
+    [{ metric: "accuracy", threshold: 2 }, "2 is outside the range of accuracy, [0, 1]"],
+    [{ metric: "r2", threshold: 1.5 }, "1.5 is outside the range of r2, <= 1"],
+    [{ metric: "log_loss", threshold: -0.1 }, "-0.1 is outside the range of log_loss, >= 0"],
+    [{ metric: "rmse", threshold: -1 }, "-1 is outside the range of rmse, >= 0"],
+    [{ task: "binary", threshold: 1.2 }, "1.2 is outside the range of roc_auc, [0, 1]"],
+    [{ threshold: 3 }, "3 is outside the range of roc_auc, [0, 1]"],
+  ])("refuses the impossible gate %j naming the threshold and the range", (options, words) => {
+    expect(refusal(options)).toEqual({
+      field: "threshold",
+      message: expect.stringContaining(words),
+    });
+  });
+
+  it("refuses a metric the named task does not report", () => {
+    expect(refusal({ task: "regression", metric: "accuracy" })).toEqual({
+      field: "metric",
+      message:
+        "option metric: accuracy is not reported for a regression task; choose one of rmse, mae, r2",
+    });
+  });
+
+  it.each([
+    { metric: "roc_auc", threshold: 0 },
+    { metric: "accuracy", threshold: 1 },
+    { metric: "r2", threshold: -0.5 },
+    { metric: "mae", threshold: 12.5 },
+    { threshold: 0.7 },
+  ])("accepts the possible gate %j", (options) => {
+    expect(parseRunOptions(options)).toEqual(options);
+  });
+});
