@@ -212,7 +212,11 @@ export const UploadBody = z
       .min(1)
       .max(200)
       .describe("the dataset's file name, kept as inbox/<fileName>"),
-    size: z.int().min(1).optional().describe("bytes, when known: refused early when over the cap"),
+    size: z
+      .int()
+      .min(0)
+      .optional()
+      .describe("bytes, when known: an empty file or one over the cap is refused early"),
     purpose: z
       .enum(["train", "predict"])
       .default("train")

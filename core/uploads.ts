@@ -36,6 +36,11 @@ export function planUpload(args: {
   options?: RunOptions | undefined;
 }): UploadPlan {
   checkFileName(args.fileName);
+  if (args.size === 0)
+    throw new InvalidRequest(
+      `${args.fileName} is empty (0 bytes): there is nothing to ${args.purpose === "predict" ? "predict on" : "train on"}`,
+      { field: "size" },
+    );
   if (args.size !== undefined && args.size > MAX_UPLOAD_BYTES)
     throw new TooLarge(`the file is ${args.size} bytes; uploads are at most ${MAX_UPLOAD_BYTES}`);
   if (args.purpose === "predict") {

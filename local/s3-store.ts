@@ -36,16 +36,27 @@ interface MultipartUpload {
   parts: Record<string, { etag: string; size: number }>;
 }
 
+/**
+ * A bucket in memory. Keys are opaque strings (S3 never resolves `..`, `.`, `//` or `\`), so
+ * they live in Maps: a key such as `__proto__` or `constructor` must not reach a property of a
+ * plain object. Object data sits in files named by a random UUID, never by the key.
+ */
 interface BucketState {
   name: string;
   created: string;
   versioning: "Enabled" | "Suspended" | "Off";
   eventBridge: boolean;
   /** Newest version first. */
-  objects: Record<string, ObjectVersion[]>;
-  uploads: Record<string, MultipartUpload>;
+  objects: Map<string, ObjectVersion[]>;
+  uploads: Map<string, MultipartUpload>;
   /** Stored as given (policy, encryption, public access block): accepted, not enforced. */
   settings: Record<string, string>;
+}
+
+/** `bucket.json`: the same, with the Maps written as JSON objects (keys as JSON strings). */
+interface BucketFile extends Omit<BucketState, "objects" | "uploads"> {
+  objects: Record<string, ObjectVersion[]>;
+  uploads: Record<string, MultipartUpload>;
 }
 
 export interface ObjectCreated {
@@ -84,7 +95,7 @@ export class ObjectStore {
     mkdirSync(root, { recursive: true });
     for (const name of readdirSync(root)) {
       const state = readJsonFile(join(root, name, "bucket.json"), undefined);
-      if (state) this.buckets.set(name, state as BucketState);
+      if (state) this.buckets.set(name, fromFile(state as BucketFile));
     }
   }
 
@@ -108,8 +119,8 @@ export class ObjectStore {
       created: new Date().toISOString(),
       versioning: options.versioning ? "Enabled" : "Off",
       eventBridge: options.eventBridge ?? false,
-      objects: {},
-      uploads: {},
+      objects: new Map(),
+      uploads: new Map(),
       settings: {},
     };
     mkdirSync(join(this.root, name, "data"), { recursive: true });
@@ -119,7 +130,7 @@ export class ObjectStore {
 
   deleteBucket(name: string): void {
     const bucket = this.bucket(name);
-    if (Object.values(bucket.objects).some((versions) => versions.length > 0)) {
+    if ([...bucket.objects.values()].some((versions) => versions.length > 0)) {
       throw new AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409);
     }
     this.buckets.delete(name);
@@ -198,7 +209,7 @@ export class ObjectStore {
 
   /** The version asked for (newest when none), or AWS's NoSuchKey / NoSuchVersion. */
   get(bucketName: string, key: string, versionId?: string): ObjectVersion {
-    const versions = this.bucket(bucketName).objects[key] ?? [];
+    const versions = this.bucket(bucketName).objects.get(key) ?? [];
     if (versionId) {
       const version = versions.find((v) => v.versionId === versionId);
       if (!version)
@@ -235,7 +246,7 @@ export class ObjectStore {
     versionId?: string,
   ): { versionId?: string; deleteMarker: boolean } {
     const bucket = this.bucket(bucketName);
-    const versions = bucket.objects[key] ?? [];
+    const versions = bucket.objects.get(key) ?? [];
     if (versionId) {
       const index = versions.findIndex((v) => v.versionId === versionId);
       if (index < 0) return { versionId, deleteMarker: false };
@@ -289,36 +300,33 @@ export class ObjectStore {
 
   /** Current (non-deleted) objects under a prefix, in key order. */
   list(bucketName: string, prefix = ""): { key: string; version: ObjectVersion }[] {
-    const bucket = this.bucket(bucketName);
-    return Object.keys(bucket.objects)
-      .filter((key) => key.startsWith(prefix))
-      .sort(compareKeys)
-      .flatMap((key) => {
-        const newest = bucket.objects[key]?.[0];
-        return newest && !newest.deleteMarker ? [{ key, version: newest }] : [];
-      });
+    return this.listVersions(bucketName, prefix).flatMap(({ key, versions }) => {
+      const newest = versions[0];
+      return newest && !newest.deleteMarker ? [{ key, version: newest }] : [];
+    });
   }
 
+  /** Every key under a prefix (a plain string prefix) with its versions, in UTF-8 binary order. */
   listVersions(bucketName: string, prefix = ""): { key: string; versions: ObjectVersion[] }[] {
     const bucket = this.bucket(bucketName);
-    return Object.keys(bucket.objects)
-      .filter((key) => key.startsWith(prefix))
-      .sort(compareKeys)
-      .map((key) => ({ key, versions: bucket.objects[key] ?? [] }))
-      .filter((entry) => entry.versions.length > 0);
+    return [...bucket.objects]
+      .filter(([key, versions]) => key.startsWith(prefix) && versions.length > 0)
+      .map(([key, versions]) => ({ key, versions, bytes: Buffer.from(key) }))
+      .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+      .map(({ key, versions }) => ({ key, versions }));
   }
 
   createUpload(bucketName: string, key: string, options: PutOptions): string {
     const bucket = this.bucket(bucketName);
     checkKey(key);
     const uploadId = randomBytes(24).toString("base64url");
-    bucket.uploads[uploadId] = {
+    bucket.uploads.set(uploadId, {
       key,
       contentType: options.contentType ?? "binary/octet-stream",
       metadata: options.metadata ?? {},
       initiated: new Date().toISOString(),
       parts: {},
-    };
+    });
     mkdirSync(join(this.root, bucketName, "uploads", uploadId), { recursive: true });
     this.save(bucket);
     return uploadId;
@@ -393,7 +401,7 @@ export class ObjectStore {
     );
     // S3's multipart ETag: md5 of the parts' md5s, then "-<part count>".
     version.etag = `"${createHash("md5").update(Buffer.concat(digests)).digest("hex")}-${parts.length}"`;
-    delete bucket.uploads[uploadId];
+    bucket.uploads.delete(uploadId);
     this.save(bucket);
     rmSync(folder, { recursive: true, force: true });
     return version;
@@ -402,13 +410,13 @@ export class ObjectStore {
   abortUpload(bucketName: string, key: string, uploadId: string): void {
     const bucket = this.bucket(bucketName);
     this.upload(bucket, key, uploadId);
-    delete bucket.uploads[uploadId];
+    bucket.uploads.delete(uploadId);
     this.save(bucket);
     rmSync(join(this.root, bucketName, "uploads", uploadId), { recursive: true, force: true });
   }
 
   private upload(bucket: BucketState, key: string, uploadId: string): MultipartUpload {
-    const upload = bucket.uploads[uploadId];
+    const upload = bucket.uploads.get(uploadId);
     if (!upload || upload.key !== key) {
       throw new AwsError(
         "NoSuchUpload",
@@ -433,7 +441,7 @@ export class ObjectStore {
   }
 
   private addVersion(bucket: BucketState, key: string, version: ObjectVersion): void {
-    const versions = bucket.objects[key] ?? [];
+    const versions = bucket.objects.get(key) ?? [];
     if (version.versionId === "null") {
       // Unversioned (or suspended) writes replace the "null" version in place.
       const old = versions.findIndex((v) => v.versionId === "null");
@@ -448,19 +456,37 @@ export class ObjectStore {
   }
 
   private saveKey(bucket: BucketState, key: string, versions: ObjectVersion[]): void {
-    if (versions.length === 0) delete bucket.objects[key];
-    else bucket.objects[key] = versions;
+    if (versions.length === 0) bucket.objects.delete(key);
+    else bucket.objects.set(key, versions);
     this.save(bucket);
   }
 
   private save(bucket: BucketState): void {
-    writeJsonAtomic(join(this.root, bucket.name, "bucket.json"), bucket);
+    writeJsonAtomic(join(this.root, bucket.name, "bucket.json"), toFile(bucket));
   }
 
   private nextSequencer(): string {
     this.sequence += 1n;
     return this.sequence.toString(16).toUpperCase().padStart(18, "0");
   }
+}
+
+function fromFile(file: BucketFile): BucketState {
+  // JSON.parse makes every key, `__proto__` included, an own property: Object.entries sees them all.
+  return {
+    ...file,
+    objects: new Map(Object.entries(file.objects ?? {})),
+    uploads: new Map(Object.entries(file.uploads ?? {})),
+  };
+}
+
+function toFile(bucket: BucketState): BucketFile {
+  // Object.fromEntries defines own properties, so `__proto__` is written as a key, not a prototype.
+  return {
+    ...bucket,
+    objects: Object.fromEntries(bucket.objects),
+    uploads: Object.fromEntries(bucket.uploads),
+  };
 }
 
 function checkKey(key: string): void {

@@ -14,6 +14,14 @@ const xml = new XMLParser({
   parseTagValue: false,
   isArray: (name) => ["Part", "Object"].includes(name),
 });
+/** For bodies that carry keys (DeleteObjects): values kept verbatim, character references decoded. */
+const keysXml = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: false,
+  htmlEntities: true,
+  isArray: (name) => name === "Object",
+});
 
 const FILENAME_PLACEHOLDER = "$" + "{filename}";
 
@@ -34,7 +42,7 @@ export class S3Service {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const [bucket, key] = splitPath(url.pathname);
+    const [bucket, key] = splitPath(requestPath(req.url ?? "/"));
     const method = req.method ?? "GET";
     const q = url.searchParams;
     if (!bucket) {
@@ -216,19 +224,19 @@ export class S3Service {
       }
       last = key;
       contents.push(
-        `<Contents><Key>${escapeXml(encode(key))}</Key><LastModified>${version.lastModified}</LastModified><ETag>${escapeXml(version.etag)}</ETag><Size>${version.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+        `<Contents><Key>${xmlKey(encode(key))}</Key><LastModified>${version.lastModified}</LastModified><ETag>${escapeXml(version.etag)}</ETag><Size>${version.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
       );
     }
     const common = [...prefixes]
-      .map((p) => `<CommonPrefixes><Prefix>${escapeXml(encode(p))}</Prefix></CommonPrefixes>`)
+      .map((p) => `<CommonPrefixes><Prefix>${xmlKey(encode(p))}</Prefix></CommonPrefixes>`)
       .join("");
     const paging = v2
       ? `<KeyCount>${contents.length + prefixes.size}</KeyCount>${truncated ? `<NextContinuationToken>${encodeToken(last)}</NextContinuationToken>` : ""}${q.has("continuation-token") ? `<ContinuationToken>${escapeXml(q.get("continuation-token") ?? "")}</ContinuationToken>` : ""}`
-      : `<Marker>${escapeXml(q.get("marker") ?? "")}</Marker>${truncated && delimiter ? `<NextMarker>${escapeXml(last)}</NextMarker>` : ""}`;
+      : `<Marker>${xmlKey(encode(q.get("marker") ?? ""))}</Marker>${truncated && delimiter ? `<NextMarker>${xmlKey(encode(last))}</NextMarker>` : ""}`;
     sendXml(
       res,
       200,
-      `<ListBucketResult xmlns="${XMLNS}"><Name>${escapeXml(bucket)}</Name><Prefix>${escapeXml(encode(prefix))}</Prefix>${delimiter ? `<Delimiter>${escapeXml(delimiter)}</Delimiter>` : ""}<MaxKeys>${maxKeys}</MaxKeys>${q.has("encoding-type") ? "<EncodingType>url</EncodingType>" : ""}<IsTruncated>${truncated}</IsTruncated>${paging}${contents.join("")}${common}</ListBucketResult>`,
+      `<ListBucketResult xmlns="${XMLNS}"><Name>${escapeXml(bucket)}</Name><Prefix>${xmlKey(encode(prefix))}</Prefix>${delimiter ? `<Delimiter>${xmlKey(encode(delimiter))}</Delimiter>` : ""}<MaxKeys>${maxKeys}</MaxKeys>${q.has("encoding-type") ? "<EncodingType>url</EncodingType>" : ""}<IsTruncated>${truncated}</IsTruncated>${paging}${contents.join("")}${common}</ListBucketResult>`,
     );
   }
 
@@ -236,7 +244,7 @@ export class S3Service {
     const prefix = q.get("prefix") ?? "";
     const entries = this.store.listVersions(bucket, prefix).flatMap(({ key, versions }) =>
       versions.map((v, index) => {
-        const common = `<Key>${escapeXml(key)}</Key><VersionId>${escapeXml(v.versionId)}</VersionId><IsLatest>${index === 0}</IsLatest><LastModified>${v.lastModified}</LastModified>`;
+        const common = `<Key>${xmlKey(key)}</Key><VersionId>${escapeXml(v.versionId)}</VersionId><IsLatest>${index === 0}</IsLatest><LastModified>${v.lastModified}</LastModified>`;
         return v.deleteMarker
           ? `<DeleteMarker>${common}</DeleteMarker>`
           : `<Version>${common}<ETag>${escapeXml(v.etag)}</ETag><Size>${v.size}</Size><StorageClass>STANDARD</StorageClass></Version>`;
@@ -245,7 +253,7 @@ export class S3Service {
     sendXml(
       res,
       200,
-      `<ListVersionsResult xmlns="${XMLNS}"><Name>${escapeXml(bucket)}</Name><Prefix>${escapeXml(prefix)}</Prefix><MaxKeys>${entries.length}</MaxKeys><IsTruncated>false</IsTruncated>${entries.join("")}</ListVersionsResult>`,
+      `<ListVersionsResult xmlns="${XMLNS}"><Name>${escapeXml(bucket)}</Name><Prefix>${xmlKey(prefix)}</Prefix><MaxKeys>${entries.length}</MaxKeys><IsTruncated>false</IsTruncated>${entries.join("")}</ListVersionsResult>`,
     );
   }
 
@@ -355,7 +363,7 @@ export class S3Service {
     res: ServerResponse,
     bucket: string,
   ): Promise<void> {
-    const body = parseXml(decodeContent(req, await readBody(req)));
+    const body = parseXml(decodeContent(req, await readBody(req)), keysXml);
     const request = isRecord(body) ? body.Delete : undefined;
     const objects = isRecord(request) && Array.isArray(request.Object) ? request.Object : [];
     const deleted = objects.flatMap((entry: unknown) => {
@@ -363,7 +371,7 @@ export class S3Service {
       const versionId = typeof entry.VersionId === "string" ? entry.VersionId : undefined;
       const result = this.store.delete(bucket, entry.Key, versionId);
       return [
-        `<Deleted><Key>${escapeXml(entry.Key)}</Key>${result.versionId ? `<VersionId>${escapeXml(result.versionId)}</VersionId>` : ""}${result.deleteMarker ? "<DeleteMarker>true</DeleteMarker>" : ""}</Deleted>`,
+        `<Deleted><Key>${xmlKey(entry.Key)}</Key>${result.versionId ? `<VersionId>${escapeXml(result.versionId)}</VersionId>` : ""}${result.deleteMarker ? "<DeleteMarker>true</DeleteMarker>" : ""}</Deleted>`,
       ];
     });
     sendXml(res, 200, `<DeleteResult xmlns="${XMLNS}">${deleted.join("")}</DeleteResult>`);
@@ -383,7 +391,7 @@ export class S3Service {
     sendXml(
       res,
       200,
-      `<InitiateMultipartUploadResult xmlns="${XMLNS}"><Bucket>${escapeXml(bucket)}</Bucket><Key>${escapeXml(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`,
+      `<InitiateMultipartUploadResult xmlns="${XMLNS}"><Bucket>${escapeXml(bucket)}</Bucket><Key>${xmlKey(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`,
     );
   }
 
@@ -425,7 +433,7 @@ export class S3Service {
     sendXml(
       res,
       200,
-      `<CompleteMultipartUploadResult xmlns="${XMLNS}"><Location>/${escapeXml(bucket)}/${escapeXml(key)}</Location><Bucket>${escapeXml(bucket)}</Bucket><Key>${escapeXml(key)}</Key><ETag>${escapeXml(version.etag)}</ETag></CompleteMultipartUploadResult>`,
+      `<CompleteMultipartUploadResult xmlns="${XMLNS}"><Location>/${escapeXml(bucket)}/${escapeXml(encodeKeyPath(key))}</Location><Bucket>${escapeXml(bucket)}</Bucket><Key>${xmlKey(key)}</Key><ETag>${escapeXml(version.etag)}</ETag></CompleteMultipartUploadResult>`,
       this.versionHeader(bucket, version),
     );
   }
@@ -464,7 +472,7 @@ export class S3Service {
     );
     const headers = {
       etag: version.etag,
-      location: `/${bucket}/${encodeURI(key)}`,
+      location: `/${bucket}/${encodeKeyPath(key)}`,
       ...this.versionHeader(bucket, version),
     };
     const status = fields.get("success_action_status");
@@ -472,7 +480,7 @@ export class S3Service {
       return sendXml(
         res,
         201,
-        `<PostResponse><Location>/${escapeXml(bucket)}/${escapeXml(key)}</Location><Bucket>${escapeXml(bucket)}</Bucket><Key>${escapeXml(key)}</Key><ETag>${escapeXml(version.etag)}</ETag></PostResponse>`,
+        `<PostResponse><Location>/${escapeXml(bucket)}/${escapeXml(encodeKeyPath(key))}</Location><Bucket>${escapeXml(bucket)}</Bucket><Key>${xmlKey(key)}</Key><ETag>${escapeXml(version.etag)}</ETag></PostResponse>`,
         headers,
       );
     }
@@ -502,7 +510,7 @@ function end(res: ServerResponse, status: number): void {
 function sendS3Error(res: ServerResponse, error: AwsError, head: boolean): void {
   if (res.headersSent) return void res.destroy();
   const extra = Object.entries(error.extra)
-    .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)
+    .map(([name, value]) => `<${name}>${xmlKey(value)}</${name}>`)
     .join("");
   if (head) {
     res.writeHead(error.status, { "x-amz-error-code": error.code });
@@ -515,14 +523,46 @@ function sendS3Error(res: ServerResponse, error: AwsError, head: boolean): void 
   );
 }
 
-/** `/bucket/key/with/slashes` → [bucket, key]; each path segment is percent-decoded. */
+/**
+ * The path of a request exactly as the client sent it. `new URL()` would resolve `.` and `..`
+ * segments (`%2E%2E` too) and turn `\` into `/`; S3 keys are opaque strings, and the SDKs and the
+ * CLI send such segments literally.
+ */
+export function requestPath(requestTarget: string): string {
+  const path = requestTarget.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, "");
+  const query = path.indexOf("?");
+  return query < 0 ? path : path.slice(0, query);
+}
+
+/** `/bucket/key/with/slashes` → [bucket, key], each percent-decoded once and never normalised. */
 export function splitPath(pathname: string): [string | undefined, string | undefined] {
   const trimmed = pathname.replace(/^\/+/, "");
   if (!trimmed) return [undefined, undefined];
   const slash = trimmed.indexOf("/");
-  if (slash < 0) return [decodeURIComponent(trimmed), undefined];
+  if (slash < 0) return [decodePathPart(trimmed), undefined];
   const key = trimmed.slice(slash + 1);
-  return [decodeURIComponent(trimmed.slice(0, slash)), key ? decodeURIComponent(key) : undefined];
+  return [decodePathPart(trimmed.slice(0, slash)), key ? decodePathPart(key) : undefined];
+}
+
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new AwsError("InvalidURI", "Couldn't parse the specified URI.", 400, { URI: part });
+  }
+}
+
+/** A key as a URL path (a Location header): every segment percent-encoded, `/` kept. */
+function encodeKeyPath(key: string): string {
+  return key.split("/").map(encodeURIComponent).join("/");
+}
+
+/**
+ * A key (or prefix) as XML text. Line breaks and tabs go as character references, as S3 sends
+ * them: a literal `\r` would be read back as `\n` by any XML parser, naming another key.
+ */
+function xmlKey(key: string): string {
+  return escapeXml(key).replace(/[\r\n\t]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function checkPresignedExpiry(q: URLSearchParams): void {
@@ -641,13 +681,13 @@ function decodeToken(token: string | null): string | undefined {
   return token ? Buffer.from(token, "base64url").toString("utf8") : undefined;
 }
 
-function parseXml(body: Buffer): unknown {
+function parseXml(body: Buffer, parser = xml): unknown {
   if (body.length === 0)
     throw new AwsError(
       "MalformedXML",
       "The XML you provided was not well-formed or did not validate against our published schema",
     );
-  return xml.parse(body.toString("utf8"));
+  return parser.parse(body.toString("utf8"));
 }
 
 function textAt(value: unknown, ...path: string[]): string | undefined {

@@ -1,12 +1,17 @@
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
@@ -18,6 +23,8 @@ import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCloud } from "../../local/cloud.js";
+import { ObjectStore } from "../../local/s3-store.js";
+import { downloadPrefix } from "../../local/s3-uri.js";
 import { startTestCloud } from "./helpers.js";
 
 let cloud: LocalCloud;
@@ -258,5 +265,292 @@ describe("local S3", () => {
     const path = cloud.objects.dataPath(bucket, cloud.objects.get(bucket, "durable.txt"));
 
     expect(readFileSync(path, "utf8")).toBe("still here");
+  });
+});
+
+/** Sends a presigned URL byte for byte: fetch() and `new URL` would resolve `..` and `%2E%2E` first. */
+function sendRaw(
+  url: string,
+  method: string,
+  rewritePath: (path: string) => string = (path) => path,
+  body = "",
+): Promise<{ status: number; body: string }> {
+  const [, host = "", port = "", path = "/"] = /^http:\/\/([^:/]+):(\d+)(\/.*)$/.exec(url) ?? [];
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, method, path: rewritePath(path) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+      );
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function put(key: string, body: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+async function listed(prefix: string): Promise<string[]> {
+  const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (page.Contents ?? []).map((c) => c.Key ?? "");
+}
+
+describe("local S3 keys are opaque strings", () => {
+  it("keeps a PUT to inbox/../escape.csv at its literal key, not at escape.csv", async () => {
+    await put("escape.csv", "original at the root");
+
+    await put("inbox/../escape.csv", "dropped in the inbox");
+
+    expect(await text("inbox/../escape.csv")).toBe("dropped in the inbox");
+    expect(await text("escape.csv")).toBe("original at the root");
+    expect(await listed("inbox/..")).toEqual(["inbox/../escape.csv"]);
+  });
+
+  it("keeps a PUT through inbox/../runs/<id>/ away from that run's report", async () => {
+    await put("runs/x/report/index.html", "<h1>the real report</h1>");
+
+    await put("inbox/../runs/x/report/index.html", "<h1>forged</h1>");
+
+    expect(await text("runs/x/report/index.html")).toBe("<h1>the real report</h1>");
+    expect(await text("inbox/../runs/x/report/index.html")).toBe("<h1>forged</h1>");
+    expect(await listed("runs/x/")).toEqual(["runs/x/report/index.html"]);
+  });
+
+  it("keeps a key with a literal %2E%2E segment apart from a/../b and b", async () => {
+    await put("b", "plain b");
+
+    await put("a/%2E%2E/b", "percent-encoded dots");
+
+    expect(await text("a/%2E%2E/b")).toBe("percent-encoded dots");
+    expect(await text("b")).toBe("plain b");
+    expect(await listed("a/")).toEqual(["a/%2E%2E/b"]);
+  });
+
+  it("decodes %2E%2E and backslashes in a request path once, without resolving them", async () => {
+    await put("target.txt", "untouched");
+    const presign = async (key: string) =>
+      getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 60 });
+
+    const encoded = await sendRaw(
+      await presign("raw/../target.txt"),
+      "PUT",
+      (path) => path.replace("/../", "/%2E%2E/"),
+      "via %2E%2E",
+    );
+    const backslashed = await sendRaw(
+      await presign("raw/x"),
+      "PUT",
+      (path) => path.replace("/raw/x", "/raw\\..\\target.txt"),
+      "via backslashes",
+    );
+
+    expect(encoded.status).toBe(200);
+    expect(backslashed.status).toBe(200);
+    expect(await text("raw/../target.txt")).toBe("via %2E%2E");
+    expect(await text("raw\\..\\target.txt")).toBe("via backslashes");
+    expect(await text("target.txt")).toBe("untouched");
+  });
+
+  it("treats a/./b, a//b, a/b/, a/b, . and .. as six distinct objects", async () => {
+    const keys = ["a/./b", "a//b", "a/b/", "a/b", ".", ".."];
+    for (const key of keys) await put(key, `body of ${key}`);
+
+    const bodies = await Promise.all(keys.map((key) => text(key)));
+    const all = await listed("");
+
+    expect(bodies).toEqual(keys.map((key) => `body of ${key}`));
+    for (const key of keys) expect(all).toContain(key);
+  });
+
+  it("assembles a multipart upload at its literal key without touching the object it names", async () => {
+    await put("runs/m/report/index.html", "report of m");
+    const key = "inbox/../runs/m/report/index.html";
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }),
+    );
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: "forged" }),
+    );
+
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+
+    expect(await text(key)).toBe("forged");
+    expect(await text("runs/m/report/index.html")).toBe("report of m");
+  });
+
+  it("stores a presigned POST upload at its literal key", async () => {
+    await put("post-escape.csv", "root file");
+    const post = await createPresignedPost(s3, {
+      Bucket: bucket,
+      Key: "inbox/../post-escape.csv",
+      Expires: 60,
+    });
+    const form = new FormData();
+    for (const [name, value] of Object.entries(post.fields)) form.append(name, value);
+    form.append("file", new Blob(["posted"]), "post-escape.csv");
+
+    const posted = await fetch(post.url, { method: "POST", body: form });
+
+    expect(posted.status).toBe(204);
+    expect(await text("inbox/../post-escape.csv")).toBe("posted");
+    expect(await text("post-escape.csv")).toBe("root file");
+  });
+
+  it("copies from and to keys with .. segments at their literal keys", async () => {
+    await put("copy/../src.txt", "dotted source");
+    await put("src.txt", "plain source");
+    await put("dst.txt", "plain destination");
+
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: "copy/../dst.txt",
+        CopySource: `${bucket}/copy/../src.txt`,
+      }),
+    );
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: "copy/./dst.txt",
+        CopySource: `${bucket}/${encodeURIComponent("copy/../src.txt")}`,
+      }),
+    );
+
+    expect(await text("copy/../dst.txt")).toBe("dotted source");
+    expect(await text("copy/./dst.txt")).toBe("dotted source");
+    expect(await text("dst.txt")).toBe("plain destination");
+    expect(await text("src.txt")).toBe("plain source");
+  });
+
+  it("deletes x/../y without deleting y", async () => {
+    await put("y", "keep me");
+    await put("x/../y", "delete me");
+
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "x/../y" }));
+
+    expect(await text("y")).toBe("keep me");
+    await expect(text("x/../y")).rejects.toMatchObject({ name: "NoSuchKey" });
+  });
+
+  it("deletes exactly the keys DeleteObjects names, spaces and line breaks included", async () => {
+    for (const key of ["z", " z", "z ", "z\r\n", "del/../z"]) await put(key, `body of ${key}`);
+    expect(await listed("z")).toEqual(["z", "z\r\n", "z "]);
+
+    const result = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: [{ Key: " z" }, { Key: "z " }, { Key: "z\r\n" }, { Key: "del/../z" }] },
+      }),
+    );
+
+    expect(result.Deleted?.map((d) => d.Key).sort()).toEqual(
+      [" z", "z ", "z\r\n", "del/../z"].sort(),
+    );
+    expect(await text("z")).toBe("body of z");
+    await expect(text("z ")).rejects.toMatchObject({ name: "NoSuchKey" });
+    expect(await listed("z")).toEqual(["z"]);
+  });
+
+  it("lists .. segments under a delimiter as their own common prefix", async () => {
+    await put("tree/../outside.txt", "1");
+    await put("tree/inside.txt", "2");
+
+    const v2 = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: "tree/", Delimiter: "/" }),
+    );
+    const v1 = await s3.send(
+      new ListObjectsCommand({ Bucket: bucket, Prefix: "tree/", Delimiter: "/" }),
+    );
+    const versions = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: "tree/../" }),
+    );
+
+    expect(v2.CommonPrefixes?.map((p) => p.Prefix)).toEqual(["tree/../"]);
+    expect(v2.Contents?.map((c) => c.Key)).toEqual(["tree/inside.txt"]);
+    expect(v1.CommonPrefixes?.map((p) => p.Prefix)).toEqual(["tree/../"]);
+    expect(versions.Versions?.map((v) => v.Key)).toEqual(["tree/../outside.txt"]);
+  });
+
+  it("serves keys named like object properties (__proto__, constructor) as ordinary objects", async () => {
+    await expect(text("constructor")).rejects.toMatchObject({ name: "NoSuchKey" });
+
+    await put("__proto__", "proto body");
+    await put("constructor", "constructor body");
+
+    expect(await text("__proto__")).toBe("proto body");
+    expect(await text("constructor")).toBe("constructor body");
+  });
+
+  it("accepts a 1024-byte key and answers KeyTooLongError above it", async () => {
+    const longest = `k/${"é".repeat(511)}`;
+
+    await put(longest, "fits");
+
+    expect(Buffer.byteLength(longest)).toBe(1024);
+    expect(await text(longest)).toBe("fits");
+    await expect(put(`${longest}x`, "too long")).rejects.toMatchObject({
+      name: "KeyTooLongError",
+    });
+  });
+
+  it("finds keys with .. segments and property names again after a restart", async () => {
+    await put("keep/../me.txt", "dotted");
+    await put("__proto__/x", "proto folder");
+
+    const reopened = new ObjectStore(join(cloud.stateDir, "s3"));
+
+    expect(reopened.read(bucket, "keep/../me.txt").toString()).toBe("dotted");
+    expect(reopened.read(bucket, "__proto__/x").toString()).toBe("proto folder");
+    expect(reopened.list(bucket, "keep/").map((o) => o.key)).toEqual(["keep/../me.txt"]);
+  });
+});
+
+describe("downloading a prefix into a job folder", () => {
+  it("refuses a key whose path after the prefix climbs out with .., writing nothing", async () => {
+    const parent = mkdtempSync(join(tmpdir(), "modeldrop-download-"));
+    const folder = join(parent, "train");
+    await put("channel/a.csv", "a");
+    await put("channel/../../escape.csv", "escaped");
+
+    try {
+      expect(() => downloadPrefix(cloud.objects, { bucket, key: "channel/" }, folder)).toThrow(
+        /s3:\/\/data-bucket\/channel\/\.\.\/\.\.\/escape\.csv cannot be downloaded/,
+      );
+      expect(readdirSync(parent)).toEqual([]);
+      expect(existsSync(join(parent, "..", "escape.csv"))).toBe(false);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it("downloads names that only start with dots, and refuses two keys for one file", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "modeldrop-download-"));
+    await put("dots/..hidden.csv", "x");
+    await put("dots/sub/.profile", "y");
+    await put("twice/a/b", "one");
+    await put("twice/a//b", "two");
+
+    try {
+      const count = downloadPrefix(cloud.objects, { bucket, key: "dots/" }, folder);
+
+      expect(count).toBe(2);
+      expect(readFileSync(join(folder, "..hidden.csv"), "utf8")).toBe("x");
+      expect(readFileSync(join(folder, "sub", ".profile"), "utf8")).toBe("y");
+      expect(() => downloadPrefix(cloud.objects, { bucket, key: "twice/" }, folder)).toThrow(
+        /would both be downloaded/,
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -7,7 +7,7 @@ import {
   METRIC_THRESHOLDS,
   parseEvaluation,
 } from "../../core/evaluation.js";
-import { parseRunOptions } from "../../core/options.js";
+import { InvalidOptions, parseRunOptions } from "../../core/options.js";
 
 type Task = Evaluation["modeldrop"]["task"];
 
@@ -71,6 +71,18 @@ describe("the quality gate", () => {
     const gate = decideGate(evaluation(task, { [metric]: 0.36 }), { metric, threshold: 0.35 });
 
     expect(gate).toMatchObject({ direction: "lower", passed: false });
+  });
+
+  it("refuses a threshold its metric cannot reach even when intake did not check it", () => {
+    // A run recorded before intake refused such thresholds (intake now would).
+    const options = { threshold: -0.5 };
+
+    expect(() => decideGate(evaluation("binary", { roc_auc: 0.9 }), options)).toThrow(
+      new InvalidOptions(
+        "threshold",
+        "option threshold: -0.5 is outside the range of roc_auc, [0, 1]",
+      ),
+    );
   });
 
   it.each([
