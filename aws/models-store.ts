@@ -106,16 +106,20 @@ export class ModelsStore {
   /** The model's newest version, or undefined when the name was never registered. */
   async newest(modelName: string): Promise<ModelVersion | undefined> {
     const page = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: "modelName = :name AND #version > :zero",
-        ExpressionAttributeNames: { "#version": "version" },
-        ExpressionAttributeValues: { ":name": modelName, ":zero": 0 },
-        ScanIndexForward: false,
-        Limit: 1,
-      }),
+      new QueryCommand({ ...this.versionsNewestFirst(modelName), Limit: 1 }),
     );
     return page.Items?.[0] as ModelVersion | undefined;
+  }
+
+  /** The Query of a model's versions (not its counter, version 0), newest first. */
+  private versionsNewestFirst(modelName: string) {
+    return {
+      TableName: this.table,
+      KeyConditionExpression: "modelName = :name AND #version > :zero",
+      ExpressionAttributeNames: { "#version": "version" },
+      ExpressionAttributeValues: { ":name": modelName, ":zero": 0 },
+      ScanIndexForward: false,
+    };
   }
 
   /** A model's versions, newest first (empty when the name was never registered). */
@@ -125,11 +129,7 @@ export class ModelsStore {
     do {
       const page = await this.db.send(
         new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "modelName = :name AND #version > :zero",
-          ExpressionAttributeNames: { "#version": "version" },
-          ExpressionAttributeValues: { ":name": modelName, ":zero": 0 },
-          ScanIndexForward: false,
+          ...this.versionsNewestFirst(modelName),
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );

@@ -158,8 +158,14 @@ export function stageS3Input(
   if (!prefix) throw new Error(`manifest ${uri} must start with {"prefix": "s3://..."}`);
   for (const entry of entries) {
     if (typeof entry !== "string") continue;
+    const parts = entry.split("/");
+    // The entry names an object; as a file path it must stay inside the channel's folder.
+    if (parts.some((part) => part === "." || part === ".."))
+      throw new Error(
+        `manifest ${uri} lists ${entry}, whose . or .. segments would leave the channel's folder`,
+      );
     const source = parseS3Uri(`${prefix.replace(/\/?$/, "/")}${entry}`);
-    downloadObject(store, source, join(folder, ...entry.split("/").filter((p) => p && p !== "..")));
+    downloadObject(store, source, join(folder, ...parts.filter(Boolean)));
   }
 }
 

@@ -553,7 +553,9 @@ export class SageMakerService implements JsonService {
     ];
     return {
       command: { argv, cwd: code, env: { ...this.baseEnv(base), ...modelEnv, PYTHONPATH: code } },
-      messageFile: join(base, "output", "message"),
+      // modeldrop_ml.batch_transform (the local stand-in for the serving container) writes
+      // its reason where the other jobs' runners write theirs.
+      messageFile: join(base, "output", "failure"),
       upload: () => {
         uploadOutputs(this.options.store, outputs, String(output.S3OutputPath));
       },
