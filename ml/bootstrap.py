@@ -37,7 +37,7 @@ class BootstrapFailed(Exception):
 
 def unpack(archive: Path, destination: Path) -> None:
     if not archive.is_file():
-        raise BootstrapFailed(f"the code archive {archive} is missing")
+        raise BootstrapFailed(f"the code archive {archive.name} is missing")
     try:
         with tarfile.open(archive) as tar:
             tar.extractall(destination, filter="data")

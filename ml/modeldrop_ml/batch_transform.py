@@ -45,26 +45,29 @@ def _inputs(path: Path) -> list[Path]:
         item for item in path.rglob("*") if item.is_file() and not item.name.startswith(".")
     )
     if not files:
-        raise JobFailed(f"no input files under {path}")
+        raise JobFailed(f"no input files under {path.name}")
     return files
 
 
-def _line_batches(path: Path, limit: int, single: bool) -> Iterator[bytes]:
+def _line_batches(path: Path, limit: int, single: bool) -> Iterator[tuple[int, bytes]]:
+    """(the file line a request starts on, the request's bytes)."""
     batch: list[bytes] = []
     size = 0
+    first = 1
     with path.open("rb") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             if len(line) > limit:
                 raise JobFailed(
-                    f"{path.name}: a line is larger than MaxPayloadInMB ({limit} bytes)"
+                    f"{path.name}, line {number}: the line is larger than MaxPayloadInMB "
+                    f"({limit} bytes)"
                 )
             if batch and (single or size + len(line) > limit):
-                yield b"".join(batch)
-                batch, size = [], 0
+                yield first, b"".join(batch)
+                batch, size, first = [], 0, number
             batch.append(line)
             size += len(line)
     if batch:
-        yield b"".join(batch)
+        yield first, b"".join(batch)
 
 
 def transform(args: argparse.Namespace) -> None:
@@ -78,20 +81,23 @@ def transform(args: argparse.Namespace) -> None:
         target = args.output / f"{path.relative_to(root)}.out"
         target.parent.mkdir(parents=True, exist_ok=True)
         requests = (
-            [path.read_bytes()]
+            [(1, path.read_bytes())]
             if args.split_type == "None"
             else _line_batches(path, limit, args.batch_strategy == "SingleRecord")
         )
         rows = 0
         with target.open("w", encoding="utf-8") as out:
-            for body in requests:
+            for first_line, body in requests:
                 try:
                     records = inference.predict_fn(
                         inference.input_fn(body, args.content_type), model
                     )
                     out.write(inference.output_fn(records, args.accept))
                 except inference.InvalidInput as error:
-                    raise JobFailed(f"{path.name}: {error}") from error
+                    where = path.name
+                    if error.line is not None:
+                        where += f", line {first_line + error.line - 1}"
+                    raise JobFailed(f"{where}: {error.reason}") from error
                 rows += len(records)
         log(f"{path.name}: {rows} predictions → {target.name}")
         progress(STEP, number, len(files), f"{path.name}: {rows} rows")

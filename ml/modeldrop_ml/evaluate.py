@@ -64,7 +64,7 @@ def unpack_model(model: Path, scratch: Path) -> Path:
     archive = model if model.is_file() else model / "model.tar.gz"
     if not archive.is_file():
         raise ModelArtifactInvalid(
-            f"no model found at {model}: expected model.tar.gz or {ARTIFACT}."
+            f"no model found in {model.name}: expected model.tar.gz or {ARTIFACT}."
         )
     try:
         with tarfile.open(archive) as tar:

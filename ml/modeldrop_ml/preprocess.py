@@ -45,6 +45,7 @@ from .schema import (
     check_target,
     choose_target,
     choose_task,
+    countable,
     features_to_pandas,
     infer_features,
     label_text,
@@ -72,7 +73,7 @@ def dataset_file(path: Path) -> Path:
     if path.is_file():
         return path
     if not path.is_dir():
-        raise DatasetRejected(f"no dataset was given: {path} does not exist.")
+        raise DatasetRejected(f"no dataset was given: the input {path.name!r} does not exist.")
     files = [
         item
         for item in sorted(path.iterdir())
@@ -137,8 +138,11 @@ def _column_profile(table: pa.Table, name: str, role: str) -> dict[str, Any]:
         "type": str(column.type),
         "role": role,
         "missing_pct": round(100 * column.null_count / rows, 2),
-        "distinct": 0 if pa.types.is_null(column.type) else pc.count_distinct(column).as_py(),
     }
+    if pa.types.is_null(column.type):
+        profile["distinct"] = 0
+    elif countable(column.type):
+        profile["distinct"] = pc.count_distinct(column).as_py()
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
         stats = pc.min_max(column).as_py()
         profile.update(
@@ -217,10 +221,13 @@ def preprocess_table(
             .dictionary_encode()
             .indices.to_numpy(zero_copy_only=False)
         )
+    # Nested columns (Parquet lists, structs, maps) are never features and cannot travel in a
+    # CSV row, so rows to predict leave them out.
+    nested = {name for name in columns if pa.types.is_nested(table.column(name).type)}
     schema = DatasetSchema(
         task=task,
         target=target,
-        input_columns=[name for name in columns if name != target],
+        input_columns=[name for name in columns if name != target and name not in nested],
         features=features,
         classes=classes,
         dropped=dropped,
@@ -264,7 +271,7 @@ def preprocess_table(
     progress(STEP, 3, 5, "writing the test rows for batch transform")
     transform_dir = output / "transform"
     transform_dir.mkdir(parents=True, exist_ok=True)
-    test_inputs = table.take(pa.array(parts["test"])).drop_columns([target])
+    test_inputs = table.take(pa.array(parts["test"])).drop_columns([target, *sorted(nested)])
     pacsv.write_csv(
         test_inputs, transform_dir / "test.csv", pacsv.WriteOptions(include_header=False)
     )

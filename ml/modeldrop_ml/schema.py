@@ -139,6 +139,11 @@ def choose_task(target: pa.ChunkedArray, name: str, option: str | None) -> Infer
         raise DatasetRejected(
             f"the target column {name!r} is empty in every row; nothing to learn from."
         )
+    if not countable(target.type):
+        raise DatasetRejected(
+            f"the target column {name!r} holds nested values ({target.type}); a target holds "
+            "one class or number per row. Choose another target with the target option."
+        )
     distinct = pc.count_distinct(target).as_py()
     rows = len(target) - target.null_count
     numeric = pa.types.is_integer(target.type) or pa.types.is_floating(target.type)
@@ -240,11 +245,19 @@ def _numeric_share(column: pa.ChunkedArray) -> tuple[float, list[str]]:
     return share, values[~ok].head(5).tolist()
 
 
+def countable(kind: pa.DataType) -> bool:
+    """Whether Arrow can count the distinct values of a column of this type (not nested ones:
+    a Parquet file may hold lists, structs and maps)."""
+    return not (pa.types.is_nested(kind) or pa.types.is_null(kind))
+
+
 def _column_kind(name: str, column: pa.ChunkedArray, rows: int) -> tuple[str | None, str]:
     """(kind, reason); kind None means dropped."""
     present = rows - column.null_count
     if present == 0:
         return None, "empty in every row"
+    if not countable(column.type):
+        return None, f"unsupported type {column.type} (nested values are not features)"
     distinct = pc.count_distinct(column).as_py()
     if distinct <= 1:
         return None, "constant (a single value)"

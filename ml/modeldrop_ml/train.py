@@ -11,7 +11,8 @@ images; default xgboost or resnet18); the others are the ``hyperparameters`` run
 
 Writes ONE artifact to ``/opt/ml/model`` (SageMaker tars it into model.tar.gz):
 ``model.joblib`` (the whole inference pipeline), ``history.json`` (training curve),
-``model-info.json`` (algorithm, library versions, hardware) and ``dataset.json``.
+``model-info.json`` (algorithm, task, target, classes, input columns and features with their
+kinds, library versions, hardware) and ``dataset.json``.
 """
 
 from __future__ import annotations
@@ -223,6 +224,10 @@ def main(args: argparse.Namespace) -> None:
         "task": schema.task,
         "target": schema.target,
         "classes": schema.classes,
+        # What a prediction's rows must carry, readable without unpickling the model (evaluate
+        # copies this file into evaluation.json's modeldrop.model_info).
+        "input_columns": schema.input_columns,
+        "features": [{"name": f.name, "kind": f.kind} for f in schema.features],
         "hyperparameters": hp,
         "gpus": env.gpu_count(),
         "libraries": _versions(libraries),

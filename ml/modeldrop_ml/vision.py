@@ -3,20 +3,24 @@
 A zip holds ``<class>/<image>`` (optionally inside one wrapper folder). It is checked before
 anything is written: no absolute paths, ``..`` parts or links, no encrypted entries, and the
 declared size under the cap; the bytes actually written are counted too (a zip can lie about
-sizes). Unreadable images are skipped and counted; when more than half are unreadable the zip
-is rejected. The model is torchvision's ResNet-18 with random weights (or weights from a file
-the user supplies), trained on the GPU with mixed precision when there is one.
+sizes). A member that cannot be unpacked (a bad CRC, a truncated or lying header, an unknown
+compression method) rejects the zip, naming that member. Unreadable images are skipped and
+counted; when more than half are unreadable the zip is rejected. The model is torchvision's
+ResNet-18 with random weights (or weights from a file the user supplies), trained on the GPU
+with mixed precision when there is one.
 """
 
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import random
 import shutil
 import stat
 import zipfile
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,7 +29,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from sklearn.model_selection import train_test_split
 
-from .errors import DatasetRejected, JobFailed
+from .errors import DatasetRejected, JobFailed, clean_message, reading_user_data
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 MAX_ZIP_EXPANDED_BYTES = 2 * 1024**3
@@ -51,8 +55,19 @@ def load_image(source: Path | bytes) -> Image.Image:
         with Image.open(source if isinstance(source, Path) else io.BytesIO(source)) as image:
             image.load()
             return image.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise DatasetRejected(f"the image cannot be decoded: {error}") from error
+    except UnidentifiedImageError as error:
+        raise DatasetRejected(
+            "the image cannot be decoded: it is not a JPEG or PNG image Pillow recognises"
+        ) from error
+    except MemoryError:
+        raise
+    except Exception as error:
+        # Only Pillow runs here, on the user's bytes, and its decoders signal malformed files
+        # with many types (OSError, SyntaxError, struct.error, EOFError, IndexError,
+        # DecompressionBombError, ...): all of them mean a damaged or hostile image.
+        raise DatasetRejected(
+            f"the image cannot be decoded: {clean_message(str(error)) or type(error).__name__}"
+        ) from error
 
 
 def _is_clutter(parts: tuple[str, ...]) -> bool:
@@ -87,15 +102,38 @@ def _check_entries(archive: zipfile.ZipFile, name: str, cap: int) -> list[zipfil
     return entries
 
 
+def _member_chunks(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
+    """The member's bytes; a member that cannot be unpacked rejects the zip, naming it."""
+    try:
+        with archive.open(entry) as source:
+            while chunk := source.read(1 << 20):
+                yield chunk
+    except NotImplementedError as error:
+        raise DatasetRejected(
+            f"{name} stores {entry.filename!r} with a compression method modeldrop cannot "
+            f"unpack ({clean_message(str(error))}); re-create the zip with standard (deflate) "
+            "compression."
+        ) from error
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError) as error:
+        raise DatasetRejected(
+            f"{name} is corrupt or truncated: its member {entry.filename!r} cannot be unpacked "
+            f"({clean_message(str(error)) or type(error).__name__}). Re-create the zip archive "
+            "and drop it again."
+        ) from error
+
+
 def extract_image_zip(
     zip_path: Path, dest: Path, *, max_expanded_bytes: int = MAX_ZIP_EXPANDED_BYTES
 ) -> ImageDataset:
     name = zip_path.name
     try:
         archive = zipfile.ZipFile(zip_path)
-    except zipfile.BadZipFile as error:
-        raise DatasetRejected(f"{name} is not a valid zip archive ({error}).") from error
-    with archive:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        raise DatasetRejected(
+            f"{name} is not a valid zip archive, or it is truncated "
+            f"({clean_message(str(error)) or type(error).__name__})."
+        ) from error
+    with archive, reading_user_data(name, "Re-create the zip archive and drop it again."):
         entries = _check_entries(archive, name, max_expanded_bytes)
         ignored = [e.filename for e in entries if _is_clutter(PurePosixPath(e.filename).parts)]
         kept = [e for e in entries if e.filename not in set(ignored)]
@@ -122,8 +160,8 @@ def extract_image_zip(
         corrupt = 0
         for number, (entry, (label, _)) in enumerate(zip(images, parts, strict=True)):
             target = dest / f"{number:07d}{PurePosixPath(entry.filename).suffix.lower()}"
-            with archive.open(entry) as source, target.open("wb") as out:
-                while chunk := source.read(1 << 20):
+            with target.open("wb") as out:
+                for chunk in _member_chunks(archive, entry, name):
                     written += len(chunk)
                     if written > max_expanded_bytes:
                         raise DatasetRejected(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import OptMl, mixed_frame
 from modeldrop_ml import containers, env, sourcedir
-from modeldrop_ml.errors import InvalidOption
+from modeldrop_ml.errors import InvalidOption, JobFailed, run_job
 from modeldrop_ml.options import coerce_hyperparameters, validate_options
 
 ML_DIR = Path(__file__).resolve().parent.parent
@@ -226,3 +226,32 @@ def test_paths_follow_the_sagemaker_environment(
     assert env.model_dir() == tmp_path / "m"
     assert env.channel_dir("train") == tmp_path / "input" / "data" / "train"
     assert env.training_failure_file() == tmp_path / "output" / "failure"
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "text"),
+    [
+        (
+            JobFailed("{root}/processing/input/data/x.csv is bad; send text/csv, 1/2 or s3://b/k"),
+            1,
+            "x.csv is bad; send text/csv, 1/2 or s3://b/k",
+        ),
+        (
+            OSError("[Errno 28] No space left: '{root}/model/model.joblib'"),
+            2,
+            "job failed unexpectedly: OSError: [Errno 28] No space left: 'model.joblib'. "
+            "This is a modeldrop bug; the job log has the traceback.",
+        ),
+    ],
+)
+def test_the_failure_file_shows_no_machine_path(
+    opt_ml: OptMl, error: Exception, code: int, text: str
+) -> None:
+    failure = opt_ml.root / "output" / "failure"
+    error.args = (str(error).format(root=opt_ml.root),)
+
+    def body() -> None:
+        raise error
+
+    assert run_job("job", failure, body) == code
+    assert failure.read_text() == text

@@ -137,6 +137,9 @@ def test_a_few_corrupt_images_are_skipped_and_counted(opt_ml: OptMl) -> None:
     assert opt_ml.preprocess().code == 0
     skipped = opt_ml.profile()["images_skipped"]
     assert [item["file"] for item in skipped] == ["dogs/broken.png"]
+    assert skipped[0]["reason"] == (
+        "the image cannot be decoded: it is not a JPEG or PNG image Pillow recognises"
+    )
 
 
 def test_a_zip_that_unpacks_past_the_cap_is_rejected(
@@ -163,3 +166,96 @@ def test_a_file_that_is_not_a_zip_is_rejected(opt_ml: OptMl) -> None:
 
     assert result.code == 1
     assert "not a valid zip archive" in (result.failure or "")
+
+
+def _pets_zip() -> bytes:
+    return _zip(
+        {
+            **{f"cats/{i}.png": _square(i) for i in range(6)},
+            **{f"dogs/{i}.png": _square(200 + i) for i in range(6)},
+        }
+    )
+
+
+def _patched(data: bytes, signature: bytes, offset: int, value: bytes, nth: int = 0) -> bytes:
+    """The zip with ``value`` written at ``offset`` into its nth header with ``signature``."""
+    out = bytearray(data)
+    at = -1
+    for _ in range(nth + 1):
+        at = out.index(signature, at + 1)
+    out[at + offset : at + offset + len(value)] = value
+    return bytes(out)
+
+
+CENTRAL, LOCAL = b"PK\x01\x02", b"PK\x03\x04"
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "member"),
+    [
+        # the central directory understates the first member's size
+        (lambda data: _patched(data, CENTRAL, 24, (5).to_bytes(4, "little")), "cats/0.png"),
+        # and its compressed size
+        (lambda data: _patched(data, CENTRAL, 20, (10).to_bytes(4, "little")), "cats/0.png"),
+        # a byte of the first member's data is flipped
+        (lambda data: _patched(data, LOCAL, 40, b"\xff\xff"), "cats/0.png"),
+        # the second member's local header is damaged
+        (lambda data: _patched(data, LOCAL, 0, b"XXXX", nth=1), "cats/1.png"),
+    ],
+)
+def test_a_zip_whose_headers_lie_is_bad_input_naming_the_member(
+    opt_ml: OptMl, corrupt, member: str
+) -> None:
+    opt_ml.drop("pets.zip", corrupt(_pets_zip()))
+
+    result = opt_ml.preprocess()
+
+    assert result.code == 1, result.failure
+    assert (result.failure or "").startswith(
+        f"pets.zip is corrupt or truncated: its member {member!r} cannot be unpacked"
+    )
+    assert "modeldrop bug" not in (result.failure or "")
+
+
+def test_a_zip_with_an_unknown_compression_method_says_how_to_re_create_it(opt_ml: OptMl) -> None:
+    data = _patched(_pets_zip(), LOCAL, 8, (99).to_bytes(2, "little"))
+    opt_ml.drop("pets.zip", _patched(data, CENTRAL, 10, (99).to_bytes(2, "little")))
+
+    result = opt_ml.preprocess()
+
+    assert result.code == 1
+    assert "stores 'cats/0.png' with a compression method modeldrop cannot unpack" in (
+        result.failure or ""
+    )
+
+
+def test_a_truncated_zip_is_bad_input(opt_ml: OptMl) -> None:
+    data = _pets_zip()
+    opt_ml.drop("pets.zip", data[: len(data) // 2])
+
+    result = opt_ml.preprocess()
+
+    assert result.code == 1
+    assert (result.failure or "").startswith(
+        "pets.zip is not a valid zip archive, or it is truncated"
+    )
+
+
+def test_images_pillow_refuses_as_decompression_bombs_are_unreadable_not_a_bug(
+    opt_ml: OptMl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)  # every 32x32 image is over twice that
+    opt_ml.drop("pets.zip", _pets_zip())
+
+    result = opt_ml.preprocess()
+
+    assert result.code == 1
+    assert "12 of 12 images in pets.zip cannot be decoded" in (result.failure or "")
+
+
+def test_an_undecodable_image_request_is_invalid_input_without_object_reprs() -> None:
+    with pytest.raises(inference.InvalidInput) as raised:
+        inference.input_fn(b"\x89PNG not really", "image/png")
+
+    assert "cannot be decoded" in str(raised.value)
+    assert "object at 0x" not in str(raised.value)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import codecs
+import io
 import json
+import re
+import zipfile
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from conftest import OptMl, mixed_frame
+from modeldrop_ml import preprocess, tables
 from sklearn.datasets import load_iris, load_wine
+
+# An absolute path as a failure message might show one: /tmp/..., /opt/ml/..., '/home/...'.
+ABSOLUTE_PATH = re.compile(r"(^|[\s'\"(=])/\w")
 
 # --- reading ----------------------------------------------------------------------------------
 
@@ -55,6 +64,23 @@ def test_utf16_with_a_bom_is_read(opt_ml: OptMl) -> None:
 
     assert opt_ml.preprocess().code == 0
     assert opt_ml.profile()["encoding"] == "utf-16"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_recognised_and_read(
+    opt_ml: OptMl, encoding: str
+) -> None:
+    text = mixed_frame(60).to_csv(index=False).replace("Lyon", "Lyon–Saint-Exupéry")
+    opt_ml.drop("export.csv", text.encode(encoding))
+
+    result = opt_ml.preprocess()
+
+    assert result.code == 0, result.failure
+    profile = opt_ml.profile()
+    assert profile["encoding"] == encoding
+    assert [c["name"] for c in profile["columns"]][:3] == ["customer_id", "income", "age"]
+    city = next(c for c in profile["columns"] if c["name"] == "city")
+    assert "Lyon–Saint-Exupéry" in city["top_values"]
 
 
 def test_parquet_is_read_with_its_types(opt_ml: OptMl) -> None:
@@ -210,11 +236,15 @@ def test_the_profile_records_missing_share_and_target_balance(opt_ml: OptMl) -> 
 def _rejected(
     opt_ml: OptMl, name: str, content: bytes | str | pd.DataFrame, options: dict | None = None
 ) -> str:
+    """The failure paragraph of a dataset rejected as bad input: exit 1, no machine path."""
     opt_ml.drop(name, content)
     result = opt_ml.preprocess(options)
-    assert result.code != 0
+    assert result.code == 1, result.failure
     assert result.failure
     assert "Traceback" not in result.failure
+    assert "modeldrop bug" not in result.failure
+    assert str(opt_ml.root) not in result.failure
+    assert not ABSOLUTE_PATH.search(result.failure), result.failure
     return result.failure
 
 
@@ -314,3 +344,107 @@ def test_a_metric_for_another_task_is_rejected(opt_ml: OptMl) -> None:
     assert _rejected(opt_ml, "c.csv", mixed_frame(50), {"metric": "rmse"}).startswith(
         "option metric:"
     )
+
+
+def test_a_mixed_delimiter_csv_names_the_real_line_of_the_first_bad_row(opt_ml: OptMl) -> None:
+    lines = mixed_frame(60).to_csv(index=False).splitlines()
+    for i in range(5, 60, 3):
+        lines[i] = lines[i].replace(",", ";")  # file lines 6, 9, 12, ... use semicolons
+    message = _rejected(opt_ml, "mixed.csv", "\n".join(lines) + "\n")
+
+    assert "line None" not in message
+    assert "line 6 has 1 field(s) where 8 were expected" in message
+    assert "mix ',' and ';' as delimiters" in message
+
+
+def test_a_truncated_parquet_file_is_named_by_its_file_name_only(opt_ml: OptMl) -> None:
+    buffer = io.BytesIO()
+    mixed_frame(100).to_parquet(buffer, index=False)
+    message = _rejected(opt_ml, "customers.parquet", buffer.getvalue()[:-40])
+
+    assert message.startswith("customers.parquet is not a readable Parquet file:")
+    assert "processing" not in message and "input" not in message
+    assert "truncated or damaged" in message
+
+
+def test_utf16_without_a_bom_that_is_cut_short_says_how_it_was_read_and_how_to_fix_it(
+    opt_ml: OptMl,
+) -> None:
+    text = mixed_frame(60).to_csv(index=False).encode("utf-16-le")
+    message = _rejected(opt_ml, "export.csv", text + b"A")
+
+    assert "not valid UTF-16 text" in message
+    assert "UTF-16 (little-endian) without a byte-order mark" in message
+    assert "Re-save the file as UTF-8" in message
+    assert "binary data" not in message
+
+
+def test_a_spreadsheet_workbook_is_rejected_with_what_to_export(opt_ml: OptMl) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    message = _rejected(opt_ml, "sales.xlsx", buffer.getvalue())
+
+    assert message.startswith("sales.xlsx is a spreadsheet workbook")
+    assert "CSV UTF-8" in message
+
+
+@pytest.mark.parametrize("name", ["rows.jsonl", "rows.json", "rows.csv"])
+def test_json_is_rejected_with_what_to_drop_instead(opt_ml: OptMl, name: str) -> None:
+    array = name == "rows.json"  # the others hold one object per line
+    text = mixed_frame(60).to_json(orient="records", lines=not array)
+
+    message = _rejected(opt_ml, name, text)
+
+    assert message.startswith(f"{name} holds JSON")
+    assert "CSV" in message and "Parquet" in message
+
+
+def test_nested_parquet_columns_are_dropped_as_unsupported(opt_ml: OptMl) -> None:
+    table = pa.Table.from_pandas(mixed_frame(100), preserve_index=False)
+    table = table.add_column(1, "tags", pa.array([[1, 2]] * 100))
+    table = table.add_column(2, "address", pa.array([{"zip": 69000}] * 100))
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    opt_ml.drop("nested.parquet", buffer.getvalue())
+
+    result = opt_ml.preprocess()
+
+    assert result.code == 0, result.failure
+    assert opt_ml.inference("column tags") == "dropped"
+    assert opt_ml.inference("column address") == "dropped"
+
+
+def test_a_data_library_error_while_reading_is_bad_input_named_by_the_file(
+    opt_ml: OptMl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(path, **_: object) -> None:
+        raise pa.ArrowNotImplementedError(f"unsupported feature in '{path}'")
+
+    monkeypatch.setattr(tables.pacsv, "read_csv", unreadable)
+    message = _rejected(opt_ml, "customers.csv", mixed_frame(50))
+
+    assert message.startswith(
+        "customers.csv cannot be read: unsupported feature in 'customers.csv'"
+    )
+    assert "Re-export the table as CSV (UTF-8) or Parquet" in message
+
+
+def test_an_error_outside_the_readers_is_still_a_modeldrop_bug_without_machine_paths(
+    opt_ml: OptMl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise KeyError(f"{opt_ml.root}/processing/input/data/customers.csv")
+
+    monkeypatch.setattr(preprocess, "choose_target", broken)
+    opt_ml.drop("customers.csv", mixed_frame(50))
+
+    result = opt_ml.preprocess()
+
+    assert result.code == 2
+    assert result.failure
+    assert "KeyError" in result.failure and "This is a modeldrop bug" in result.failure
+    assert "'customers.csv'" in result.failure
+    assert str(opt_ml.root) not in result.failure
+    assert not ABSOLUTE_PATH.search(result.failure)

@@ -32,6 +32,15 @@ def test_training_saves_one_pipeline_with_history_and_library_versions(opt_ml: O
     }
     info = json.loads((opt_ml.model / "model-info.json").read_text())
     assert info["algorithm"] == "xgboost"
+    assert (info["task"], info["target"]) == ("binary", "churn")
+    assert info["features"] == [
+        {"name": "income", "kind": "numeric"},
+        {"name": "age", "kind": "numeric"},
+        {"name": "city", "kind": "categorical"},
+        {"name": "member", "kind": "categorical"},
+        {"name": "joined", "kind": "datetime"},
+    ]
+    assert info["input_columns"][0] == "customer_id"
     assert info["hyperparameters"] == {"num_round": 30, "max_depth": 3}
     assert info["libraries"]["xgboost"] == "3.2.0"
     history = json.loads((opt_ml.model / "history.json").read_text())
