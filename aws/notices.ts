@@ -2,18 +2,23 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { Notice } from "../core/notice.js";
 
+/** The message attribute that names the run, so subscribers (the Slack notifier) can record on it. */
+export const RUN_ID_ATTRIBUTE = "runId";
+
 export class NoticePublisher {
   constructor(
     private readonly sns: SNSClient,
     private readonly topicArn: string,
   ) {}
 
-  async publish(notice: Notice): Promise<string | undefined> {
+  /** Publishes the notice of run `runId`; the SNS MessageId once SNS accepted it. */
+  async publish(notice: Notice, runId: string): Promise<string | undefined> {
     const sent = await this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,
         Subject: notice.subject,
         Message: notice.text,
+        MessageAttributes: { [RUN_ID_ATTRIBUTE]: { DataType: "String", StringValue: runId } },
       }),
     );
     return sent.MessageId;

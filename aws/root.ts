@@ -4,6 +4,7 @@
  */
 import { dynamo, logs, s3, sfn, sns, ssm } from "./clients.js";
 import { readEnvironment } from "./config.js";
+import { DeliveryStatusLogs } from "./delivery-status.js";
 import { JobLogs } from "./job-logs.js";
 import { ModelsStore } from "./models-store.js";
 import { NoticePublisher } from "./notices.js";
@@ -31,5 +32,8 @@ export const root = {
   predictions: once(() => new PipelineStarter(sfn(), readEnvironment(["PREDICT_ARN"]).PREDICT_ARN)),
   secrets: once(() => new SecretReader(ssm())),
   jobLogs: once(() => new JobLogs(logs())),
+  deliveryStatus: once(
+    () => new DeliveryStatusLogs(logs(), readEnvironment(["NOTICE_TOPIC_ARN"]).NOTICE_TOPIC_ARN),
+  ),
 };
 export type Root = typeof root;

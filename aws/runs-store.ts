@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import { InvalidRequest, NotFound } from "../core/errors.js";
-import type { Run } from "../core/run-record.js";
+import type { NoticeDelivery, Run } from "../core/run-record.js";
 import { type RunStatus, TERMINAL_STATUSES } from "../core/runs.js";
 
 /** A NotFound (404 through the API), named for Step Functions' Catch and the logs. */
@@ -35,9 +35,21 @@ export function isConditionFailure(error: unknown): boolean {
 /**
  * Every run item carries `listed = "run"` so the byCreated index can list all runs newest
  * first with a Query. One partition for all runs is fine at modeldrop's write rate (runs per
- * minute, not per millisecond); filter-specific indexes serve status and model.
+ * minute, not per millisecond). The other filters each have an index of their own, keyed by a
+ * top-level attribute: `datasetName` copies `dataset.name`, since an index cannot key on a
+ * nested one (runs recorded before it existed need it written once to be found by dataset).
  */
 const LISTED = "run";
+
+/** Each listing index, by the attribute that is its partition key; all sort on `createdAt`. */
+const INDEXES = {
+  byDataset: "datasetName",
+  byModel: "modelName",
+  byStatus: "status",
+  byKind: "kind",
+  byCreated: "listed",
+} as const;
+type ListingIndex = keyof typeof INDEXES;
 
 export interface RunFilter {
   status?: RunStatus | undefined;
@@ -51,16 +63,53 @@ export interface RunListPage {
   next?: string;
 }
 
+/**
+ * The index a listing queries and the filters left for its FilterExpression. The most selective
+ * filter keys the Query: dataset and model names pick few runs, a status or kind many.
+ */
+function listingPlan(filter: RunFilter): {
+  index: ListingIndex;
+  partition: string;
+  rest: [attribute: string, value: string][];
+} {
+  const wanted: [ListingIndex, string | undefined][] = [
+    ["byDataset", filter.dataset],
+    ["byModel", filter.model],
+    ["byStatus", filter.status],
+    ["byKind", filter.kind],
+  ];
+  const given = wanted.filter((entry): entry is [ListingIndex, string] => entry[1] !== undefined);
+  const [first, ...rest] = given;
+  if (!first) return { index: "byCreated", partition: LISTED, rest: [] };
+  return {
+    index: first[0],
+    partition: first[1],
+    rest: rest.map(([index, value]) => [INDEXES[index], value]),
+  };
+}
+
+/** Runs a listing may read past before a page is full, per Query, once the first read fell short. */
+const MAX_READ = 1000;
+
 const CursorKey = z.object({
-  i: z.enum(["byCreated", "byStatus", "byModel"]),
+  i: z.enum(Object.keys(INDEXES) as [ListingIndex, ...ListingIndex[]]),
   k: z.record(z.string(), z.string()),
 });
 
-function encodeCursor(index: string, key: Record<string, unknown>): string {
+/** Where a listing resumes after `run`: its key in the index (the table's key, the index's keys). */
+function indexKey(run: Run, index: ListingIndex, partition: string): Record<string, string> {
+  return { id: run.id, [INDEXES[index]]: partition, createdAt: run.createdAt };
+}
+
+function encodeCursor(index: ListingIndex, key: Record<string, string>): string {
   return Buffer.from(JSON.stringify({ i: index, k: key })).toString("base64url");
 }
 
-function decodeCursor(cursor: string, index: string): Record<string, string> {
+function decodeCursor(
+  cursor: string,
+  index: ListingIndex,
+  partition: string,
+): Record<string, string> {
   let parsed: z.infer<typeof CursorKey>;
   try {
     parsed = CursorKey.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
@@ -70,9 +119,15 @@ function decodeCursor(cursor: string, index: string): Record<string, string> {
       cause: error,
     });
   }
-  if (parsed.i !== index)
+  if (parsed.i !== index || parsed.k[INDEXES[index]] !== partition)
     throw new InvalidRequest("cursor belongs to a listing with other filters", { field: "cursor" });
   return parsed.k;
+}
+
+/** The item the table stores for a run: the record plus the attributes its indexes key on. */
+function storedItem(run: Run): Record<string, unknown> {
+  // An index key may not be an empty string: a run without a dataset name is simply not listed by one.
+  return { ...run, listed: LISTED, ...(run.dataset.name ? { datasetName: run.dataset.name } : {}) };
 }
 
 export class RunsStore {
@@ -87,7 +142,7 @@ export class RunsStore {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...run, listed: LISTED },
+          Item: storedItem(run),
           ConditionExpression: "attribute_not_exists(id)",
         }),
       );
@@ -154,60 +209,54 @@ export class RunsStore {
   }
 
   /**
-   * Runs newest first, one page at a time: a Query on the index that fits the filter (status,
-   * model, or all runs), with the other filters applied to that page. A page can come back
-   * shorter than `limit` while `next` is still given; follow `next` until it is absent.
+   * Runs newest first, `limit` at a time: a Query on the index of the most selective filter,
+   * the other filters applied by DynamoDB after it reads. DynamoDB's `Limit` counts runs read,
+   * not runs kept, so the Query is followed (LastEvaluatedKey) until the page holds `limit`
+   * runs and one more is known to exist, or the index has no more. `next` is given only then,
+   * and points just after the page's last run, so the next page neither skips nor repeats one.
    */
   async list(filter: RunFilter, limit: number, cursor?: string): Promise<RunListPage> {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    let index: "byCreated" | "byStatus" | "byModel";
-    let keyCondition: string;
-    if (filter.status) {
-      index = "byStatus";
-      keyCondition = "#status = :status";
-      names["#status"] = "status";
-      values[":status"] = filter.status;
-    } else if (filter.model) {
-      index = "byModel";
-      keyCondition = "modelName = :model";
-      values[":model"] = filter.model;
-    } else {
-      index = "byCreated";
-      keyCondition = "listed = :listed";
-      values[":listed"] = LISTED;
-    }
-    const filters: string[] = [];
-    if (filter.model && index !== "byModel") {
-      filters.push("modelName = :model");
-      values[":model"] = filter.model;
-    }
-    if (filter.dataset) {
-      filters.push("dataset.#name = :dataset");
-      names["#name"] = "name";
-      values[":dataset"] = filter.dataset;
-    }
-    if (filter.kind) {
-      filters.push("#kind = :kind");
-      names["#kind"] = "kind";
-      values[":kind"] = filter.kind;
-    }
-    const page = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: index,
-        KeyConditionExpression: keyCondition,
-        ...(filters.length > 0 ? { FilterExpression: filters.join(" AND ") } : {}),
-        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, index) } : {}),
-      }),
-    );
+    const { index, partition, rest } = listingPlan(filter);
+    const names: Record<string, string> = { "#pk": INDEXES[index] };
+    const values: Record<string, unknown> = { ":pk": partition };
+    const conditions = rest.map(([attribute, value], i) => {
+      names[`#f${i}`] = attribute;
+      values[`:f${i}`] = value;
+      return `#f${i} = :f${i}`;
+    });
+    const wanted = limit + 1;
+    const found: Run[] = [];
+    let start: Record<string, unknown> | undefined = cursor
+      ? decodeCursor(cursor, index, partition)
+      : undefined;
+    let read = wanted;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index,
+          KeyConditionExpression: "#pk = :pk",
+          ...(conditions.length > 0 ? { FilterExpression: conditions.join(" AND ") } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          // Without a filter every run read is kept; with one, read more each time it fell short.
+          Limit: Math.max(read, wanted - found.length),
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      found.push(...((page.Items ?? []) as Run[]));
+      start = page.LastEvaluatedKey;
+      if (conditions.length > 0) read = Math.min(read * 2, MAX_READ);
+      else read = 0;
+    } while (found.length < wanted && start);
+    const runs = found.slice(0, limit);
+    const last = runs.at(-1);
     return {
-      runs: (page.Items ?? []) as Run[],
-      ...(page.LastEvaluatedKey ? { next: encodeCursor(index, page.LastEvaluatedKey) } : {}),
+      runs,
+      ...(found.length > limit && last
+        ? { next: encodeCursor(index, indexKey(last, index, partition)) }
+        : {}),
     };
   }
 
@@ -221,6 +270,30 @@ export class RunsStore {
           UpdateExpression: "SET noticeSentAt = :now",
           ConditionExpression: "attribute_exists(id) AND attribute_not_exists(noticeSentAt)",
           ExpressionAttributeValues: { ":now": new Date().toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Appends one delivery attempt of the run's notice (the Slack notifier's), whatever the run's
+   * status: notices go out after a run ended. One UpdateItem, no read; false when the run is
+   * missing.
+   */
+  async recordNoticeDelivery(id: string, delivery: NoticeDelivery): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id },
+          UpdateExpression:
+            "SET noticeDeliveries = list_append(if_not_exists(noticeDeliveries, :none), :delivery)",
+          ConditionExpression: "attribute_exists(id)",
+          ExpressionAttributeValues: { ":none": [], ":delivery": [delivery] },
         }),
       );
       return true;

@@ -189,7 +189,32 @@ export function summary(run: Run): string {
   if (run.links.predictions) lines.push(`  predictions: ${run.links.predictions.uri}`);
   if (run.links.report) lines.push(`  report:   ${run.links.report.url ?? run.links.report.uri}`);
   for (const note of run.notes) lines.push(`  note:     ${note}`);
+  for (const problem of noticeProblems(run)) lines.push(`  notice:   ${problem}`);
   return lines.join("\n");
+}
+
+/**
+ * The notice's deliveries that did not (yet) arrive, one line per channel and destination,
+ * from its latest attempt: `email to you@example.com failed after 4 attempts: SMTP …`.
+ */
+export function noticeProblems(run: Run): string[] {
+  const latest = new Map<string, NonNullable<Run["notice"]>["deliveries"][number]>();
+  for (const d of run.notice?.deliveries ?? []) {
+    const key = `${d.channel} ${d.destination ?? ""}`;
+    const seen = latest.get(key);
+    if (!seen || d.attempt >= seen.attempt) latest.set(key, d);
+  }
+  const lines: string[] = [];
+  for (const d of latest.values()) {
+    const to = d.destination ? `${d.channel} to ${d.destination}` : d.channel;
+    if (d.outcome === "failed")
+      lines.push(
+        `${to} failed after ${d.attempt} attempt${d.attempt === 1 ? "" : "s"}: ${d.detail}`,
+      );
+    else if (d.outcome === "retrying")
+      lines.push(`${to}: attempt ${d.attempt} failed, retrying: ${d.detail}`);
+  }
+  return lines;
 }
 
 /** 0 for a run that succeeded; 1 with its reason otherwise. */

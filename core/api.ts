@@ -97,6 +97,34 @@ const Failure = z.object({
   log: z.object({ group: z.string(), streamPrefix: z.string() }).optional(),
 });
 
+export const NoticeDeliveryView = z
+  .object({
+    channel: z
+      .string()
+      .describe(
+        '"email", "slack", or the SNS protocol of another subscription ("lambda", "https"…)',
+      ),
+    destination: z
+      .string()
+      .optional()
+      .describe("the address, function or URL delivered to (never the Slack webhook URL)"),
+    attempt: z.int(),
+    at: z.string(),
+    outcome: z.enum(["delivered", "failed", "retrying"]),
+    detail: z.string().describe("the receiving side's answer, or why it could not be reached"),
+  })
+  .describe("one delivery attempt of the run's notice");
+
+const NoticeView = z
+  .object({
+    messageId: z.string().optional().describe("the SNS MessageId of the published notice"),
+    publishedAt: z.string().optional(),
+    deliveries: z.array(NoticeDeliveryView).describe("every attempt, oldest first"),
+  })
+  .describe(
+    "the run's notice: the Slack notifier's attempts and the topic's delivery-status log for it",
+  );
+
 export const RunSummary = z.object({
   id: z.string(),
   kind: z.enum(["train", "predict"]),
@@ -121,6 +149,7 @@ export const RunDetail = RunSummary.extend({
     .string()
     .optional()
     .describe("when the run's one notice went out: its report and links are final from then"),
+  notice: NoticeView.optional(),
   steps: z.record(z.string(), StepView),
   progress: Progress.optional().describe("the running job's latest progress line"),
   metrics: z.record(z.string(), z.number()).optional(),

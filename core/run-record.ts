@@ -25,6 +25,21 @@ export interface Failure {
   log?: { group: string; streamPrefix: string };
 }
 
+/** What became of one attempt to deliver a run's notice on one channel. */
+export type DeliveryOutcome = "delivered" | "failed" | "retrying";
+
+/** One delivery attempt of the run's notice, as the channel's own sender recorded it. */
+export interface NoticeDelivery {
+  channel: "slack";
+  attempt: number;
+  at: string;
+  outcome: DeliveryOutcome;
+  /** The answer or the error, never the webhook URL. */
+  detail: string;
+  /** The SNS message the attempt carried. */
+  messageId?: string;
+}
+
 export interface Run {
   id: string;
   kind: "train" | "predict";
@@ -59,4 +74,8 @@ export interface Run {
   report?: string;
   predictions?: string;
   noticeSentAt?: string;
+  /** The published notice: its SNS MessageId and when SNS accepted it. */
+  notice?: { messageId: string; publishedAt: string };
+  /** Attempts the Slack notifier made (email and other SNS deliveries are in SNS's delivery-status log). */
+  noticeDeliveries?: NoticeDelivery[];
 }

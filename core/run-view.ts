@@ -41,7 +41,78 @@ export function outputLocations(run: Run): Partial<Record<keyof RunLinks, string
   };
 }
 
-export function toRunDetail(run: Run, links: RunLinks, progress?: RunProgress): RunDetail {
+export type NoticeView = NonNullable<RunDetail["notice"]>;
+export type NoticeDeliveryView = NoticeView["deliveries"][number];
+
+/** One record of SNS's delivery-status log for the run's notice (aws/delivery-status.ts). */
+export interface DeliveryStatusRecord {
+  /** When it was logged (epoch ms). */
+  at: number;
+  status: "SUCCESS" | "FAILURE";
+  destination: string;
+  attempt: number;
+  statusCode?: number;
+  detail: string;
+  /** Set by the local cloud on a failed attempt that will be retried. */
+  nextAttemptAt?: string;
+}
+
+/** The subscription kind a delivery-status record's destination belongs to. */
+function channelOf(destination: string): string {
+  if (destination.startsWith("arn:")) return destination.split(":")[2] ?? "other";
+  if (/^https?:\/\//.test(destination)) return destination.split(":")[0] ?? "http";
+  return destination.includes("@") ? "email" : "other";
+}
+
+/**
+ * The notice as GET /runs/{id} shows it: the Slack notifier's own attempts (on the run record)
+ * and SNS's delivery-status records, oldest first. A failed attempt is `retrying` when another
+ * follows or is scheduled, `failed` when it was the last.
+ */
+export function toNoticeView(
+  run: Run,
+  records: DeliveryStatusRecord[] = [],
+): NoticeView | undefined {
+  if (!run.notice && !run.noticeDeliveries?.length && records.length === 0) return undefined;
+  const fromLog = records.map((r): NoticeDeliveryView => {
+    const retried =
+      r.nextAttemptAt !== undefined ||
+      records.some((o) => o.destination === r.destination && o.attempt > r.attempt);
+    return {
+      channel: channelOf(r.destination),
+      destination: r.destination,
+      attempt: r.attempt,
+      at: new Date(r.at).toISOString(),
+      outcome: r.status === "SUCCESS" ? "delivered" : retried ? "retrying" : "failed",
+      detail: r.detail,
+    };
+  });
+  const fromRun = (run.noticeDeliveries ?? [])
+    .filter((d) => !run.notice || !d.messageId || d.messageId === run.notice.messageId)
+    .map(
+      (d): NoticeDeliveryView => ({
+        channel: d.channel,
+        attempt: d.attempt,
+        at: d.at,
+        outcome: d.outcome,
+        detail: d.detail,
+      }),
+    );
+  return {
+    ...(run.notice ?? {}),
+    deliveries: [...fromLog, ...fromRun].sort(
+      (a, b) => a.at.localeCompare(b.at) || a.attempt - b.attempt,
+    ),
+  };
+}
+
+export function toRunDetail(
+  run: Run,
+  links: RunLinks,
+  progress?: RunProgress,
+  deliveryStatus: DeliveryStatusRecord[] = [],
+): RunDetail {
+  const notice = toNoticeView(run, deliveryStatus);
   return {
     ...toRunSummary(run),
     options: run.options,
@@ -49,6 +120,7 @@ export function toRunDetail(run: Run, links: RunLinks, progress?: RunProgress): 
     notes: run.notes,
     ...(run.retryOf ? { retryOf: run.retryOf } : {}),
     ...(run.noticeSentAt ? { notifiedAt: run.noticeSentAt } : {}),
+    ...(notice ? { notice } : {}),
     steps: run.steps ?? {},
     ...(progress ? { progress } : {}),
     ...(run.metrics ? { metrics: run.metrics } : {}),

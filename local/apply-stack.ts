@@ -1,17 +1,23 @@
 // Creates the packaged stack's resources in the local cloud. Run on every start: existing
 // buckets, tables, topics and parameters are kept with their data (as a stack update would),
 // while rules, state machines and functions are replaced by the template's current version.
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type ApiGatewayService, type ApiRoute, functionArnOf } from "./api-gateway.js";
 import type { DynamoDbService } from "./dynamodb.js";
 import type { EventBridgeService, Target } from "./eventbridge.js";
+import { readJsonFile, writeJsonAtomic } from "./files.js";
 import { AwsError, isRecord } from "./http.js";
 import type { FunctionRunner } from "./lambda.js";
 import type { ObjectStore } from "./s3-store.js";
 import type { SnsService } from "./sns.js";
 import type { SsmService } from "./ssm.js";
-import { type ResolvedStack, type StackInput, unpackArtifact } from "./stack.js";
+import {
+  type ResolvedStack,
+  type StackInput,
+  type StackResource,
+  unpackArtifact,
+} from "./stack.js";
 import type { StepFunctionsService } from "./stepfunctions.js";
 
 export interface StackTargets {
@@ -33,36 +39,41 @@ export async function applyStack(
   cloud: StackTargets,
 ): Promise<void> {
   const byType = (type: string) => stack.resources.filter((r) => r.type === type);
-  for (const { properties: p } of byType("AWS::S3::Bucket")) {
+  for (const bucket of byType("AWS::S3::Bucket")) {
+    const p = bucket.properties;
     const versioning =
       isRecord(p.VersioningConfiguration) && p.VersioningConfiguration.Status === "Enabled";
     const notification = isRecord(p.NotificationConfiguration) ? p.NotificationConfiguration : {};
     const eventBridge =
       isRecord(notification.EventBridgeConfiguration) &&
       notification.EventBridgeConfiguration.EventBridgeEnabled !== false;
-    cloud.objects.createBucket(String(p.BucketName), { versioning, eventBridge });
+    cloud.objects.createBucket(nameOf(bucket, "BucketName"), { versioning, eventBridge });
   }
-  for (const { properties: p } of byType("AWS::DynamoDB::Table"))
-    await createTable(cloud.dynamodb, p);
-  for (const { properties: p } of byType("AWS::SNS::Topic")) {
-    const arn = cloud.sns.createTopic(String(p.TopicName));
+  for (const table of byType("AWS::DynamoDB::Table"))
+    await createTable(cloud.dynamodb, cloud.stateDir, nameOf(table, "TableName"), table.properties);
+  for (const topic of byType("AWS::SNS::Topic")) {
+    const p = topic.properties;
+    const arn = cloud.sns.createTopic(nameOf(topic, "TopicName"));
     for (const s of Array.isArray(p.Subscription) ? p.Subscription.filter(isRecord) : [])
       cloud.sns.subscribe(arn, String(s.Protocol), String(s.Endpoint));
   }
   for (const { properties: p } of byType("AWS::SNS::Subscription"))
     cloud.sns.subscribe(String(p.TopicArn), String(p.Protocol), String(p.Endpoint));
-  for (const { properties: p } of byType("AWS::SSM::Parameter")) {
+  for (const parameter of byType("AWS::SSM::Parameter")) {
+    const p = parameter.properties;
+    const name = nameOf(parameter, "Name");
     // A value the user has set (the Slack webhook) is never overwritten by the template's placeholder.
-    if (cloud.ssm.read(String(p.Name)) === undefined)
+    if (cloud.ssm.read(name) === undefined)
       cloud.ssm.put(
-        String(p.Name),
+        name,
         String(p.Value),
         p.Type === "StringList" ? "StringList" : "String",
         false,
       );
   }
-  for (const { logicalId, properties: p } of byType("AWS::Lambda::Function")) {
-    const name = String(p.FunctionName);
+  for (const fn of byType("AWS::Lambda::Function")) {
+    const { logicalId, properties: p } = fn;
+    const name = nameOf(fn, "FunctionName");
     const folder = unpackArtifact(input.dir, p.Code, name, cloud.stateDir, cloud.python);
     const handler = String(p.Handler ?? "");
     const dot = handler.lastIndexOf(".");
@@ -83,7 +94,8 @@ export async function applyStack(
       memoryMb: typeof p.MemorySize === "number" ? p.MemorySize : 128,
     });
   }
-  for (const { properties: p } of byType("AWS::StepFunctions::StateMachine")) {
+  for (const machine of byType("AWS::StepFunctions::StateMachine")) {
+    const p = machine.properties;
     let definition =
       typeof p.DefinitionString === "string"
         ? p.DefinitionString
@@ -91,17 +103,27 @@ export async function applyStack(
     const substitutions = isRecord(p.DefinitionSubstitutions) ? p.DefinitionSubstitutions : {};
     for (const [key, value] of Object.entries(substitutions))
       definition = definition.replaceAll(`\${${key}}`, String(value));
-    cloud.stepFunctions.createStateMachine(
-      String(p.StateMachineName),
-      definition,
-      String(p.RoleArn ?? ""),
-      String(p.StateMachineType ?? "STANDARD"),
-    );
+    try {
+      cloud.stepFunctions.createStateMachine(
+        nameOf(machine, "StateMachineName"),
+        definition,
+        String(p.RoleArn ?? ""),
+        String(p.StateMachineType ?? "STANDARD"),
+      );
+    } catch (error) {
+      // CloudFormation fails the stack on the resource that Step Functions refused: name it.
+      if (!(error instanceof AwsError)) throw error;
+      throw new Error(
+        `state machine ${machine.logicalId} of the packaged stack was refused: ${error.code}: ${error.message}`,
+        { cause: error },
+      );
+    }
   }
   cloud.api.define(apiRoutes(stack));
-  for (const { logicalId, properties: p } of byType("AWS::Events::Rule")) {
+  for (const rule of byType("AWS::Events::Rule")) {
+    const p = rule.properties;
     if (!isRecord(p.EventPattern)) continue;
-    const name = typeof p.Name === "string" ? p.Name : `${stack.stackName}-${logicalId}`;
+    const name = nameOf(rule, "Name");
     cloud.events.putRule(
       name,
       JSON.stringify(p.EventPattern),
@@ -183,15 +205,64 @@ function apiRoutes(stack: ResolvedStack): ApiRoute[] {
   return routes;
 }
 
-async function createTable(dynamodb: DynamoDbService, p: Record<string, unknown>): Promise<void> {
+/**
+ * The resource's name: the template's, or the one resolveStack generated as CloudFormation
+ * would. Never "undefined": a resource without one is a bug in the stack resolution.
+ */
+function nameOf(resource: StackResource, property: string): string {
+  const name = resource.properties[property];
+  if (typeof name !== "string" || name === "")
+    throw new Error(`${resource.type} ${resource.logicalId} has no ${property}`);
+  return name;
+}
+
+/** `byStatus:status/HASH,createdAt/RANGE;…`: a table's global indexes, to compare with the template's. */
+function indexShape(indexes: unknown): string {
+  return (Array.isArray(indexes) ? indexes.filter(isRecord) : [])
+    .map((index) => {
+      const keys = (Array.isArray(index.KeySchema) ? index.KeySchema.filter(isRecord) : []).map(
+        (key) => `${String(key.AttributeName)}/${String(key.KeyType)}`,
+      );
+      return `${String(index.IndexName)}:${keys.join(",")}`;
+    })
+    .sort()
+    .join(";");
+}
+
+/**
+ * Creates the table, or keeps the existing one with its items. When the template's global
+ * indexes differ from the table's, the table is rebuilt with them and its items written back,
+ * as a stack update adds or removes an index (dynalite's UpdateTable cannot). The items are
+ * saved to a file first, so a crash in the middle loses nothing: the next start restores them.
+ */
+async function createTable(
+  dynamodb: DynamoDbService,
+  stateDir: string,
+  name: string,
+  p: Record<string, unknown>,
+): Promise<void> {
+  const saved = join(stateDir, `dynamodb-rebuilding-${encodeURIComponent(name)}.json`);
+  let existing: Record<string, unknown> | undefined;
   try {
-    await dynamodb.call("DescribeTable", { TableName: p.TableName });
-    return;
+    const described = await dynamodb.call("DescribeTable", { TableName: name });
+    existing = isRecord(described.Table) ? described.Table : {};
   } catch (error) {
     if (!(error instanceof AwsError) || error.code !== "ResourceNotFoundException") throw error;
   }
+  if (
+    existing &&
+    indexShape(existing.GlobalSecondaryIndexes) === indexShape(p.GlobalSecondaryIndexes)
+  ) {
+    if (existsSync(saved)) await restoreItems(dynamodb, name, saved);
+    return;
+  }
+  if (existing) {
+    if (!existsSync(saved)) writeJsonAtomic(saved, await scanAll(dynamodb, name));
+    await dynamodb.call("DeleteTable", { TableName: name });
+    await tableStatus(dynamodb, name, "deleted");
+  }
   const input: Record<string, unknown> = {
-    TableName: p.TableName,
+    TableName: name,
     AttributeDefinitions: p.AttributeDefinitions,
     KeySchema: p.KeySchema,
     BillingMode: p.BillingMode ?? "PROVISIONED",
@@ -201,4 +272,64 @@ async function createTable(dynamodb: DynamoDbService, p: Record<string, unknown>
     input.GlobalSecondaryIndexes = p.GlobalSecondaryIndexes;
   if (Array.isArray(p.LocalSecondaryIndexes)) input.LocalSecondaryIndexes = p.LocalSecondaryIndexes;
   await dynamodb.call("CreateTable", input);
+  if (existsSync(saved)) {
+    await tableStatus(dynamodb, name, "ACTIVE");
+    await restoreItems(dynamodb, name, saved);
+  }
+}
+
+async function scanAll(dynamodb: DynamoDbService, table: string): Promise<unknown[]> {
+  const items: unknown[] = [];
+  let start: unknown;
+  do {
+    const page = await dynamodb.call("Scan", {
+      TableName: table,
+      ...(start ? { ExclusiveStartKey: start } : {}),
+    });
+    if (Array.isArray(page.Items)) items.push(...page.Items);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** Waits until the table is gone, or ACTIVE (dynalite flips a new table's status a moment after CreateTable). */
+async function tableStatus(
+  dynamodb: DynamoDbService,
+  table: string,
+  wanted: "deleted" | "ACTIVE",
+): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt += 1) {
+    try {
+      const described = await dynamodb.call("DescribeTable", { TableName: table });
+      if (
+        wanted === "ACTIVE" &&
+        isRecord(described.Table) &&
+        described.Table.TableStatus === "ACTIVE"
+      )
+        return;
+    } catch (error) {
+      if (!(error instanceof AwsError) || error.code !== "ResourceNotFoundException") throw error;
+      if (wanted === "deleted") return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`table ${table} did not become ${wanted}`);
+}
+
+async function restoreItems(
+  dynamodb: DynamoDbService,
+  table: string,
+  saved: string,
+): Promise<void> {
+  const items = readJsonFile(saved, []);
+  const list = Array.isArray(items) ? items : [];
+  for (let i = 0; i < list.length; i += 25) {
+    let requests: unknown[] = list.slice(i, i + 25).map((item) => ({ PutRequest: { Item: item } }));
+    while (requests.length > 0) {
+      const answer = await dynamodb.call("BatchWriteItem", { RequestItems: { [table]: requests } });
+      const left = isRecord(answer.UnprocessedItems) ? answer.UnprocessedItems[table] : undefined;
+      requests = Array.isArray(left) ? left : [];
+    }
+  }
+  rmSync(saved, { force: true });
 }

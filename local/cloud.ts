@@ -21,7 +21,7 @@ import { type ObjectCreated, type ObjectDeleted, ObjectStore } from "./s3-store.
 import { SageMakerService } from "./sagemaker.js";
 import { defaultJobSlots } from "./sagemaker-runner.js";
 import { scopeFromHeaders, scopeFromQuery } from "./sigv4.js";
-import { SnsService } from "./sns.js";
+import { SnsService, type SnsServiceOptions } from "./sns.js";
 import { SsmService } from "./ssm.js";
 import { type ResolvedStack, resolveStack, type StackInput } from "./stack.js";
 import { type InvokeResult, StepFunctionsService } from "./stepfunctions.js";
@@ -48,6 +48,8 @@ export interface LocalCloudOptions {
   stopGraceSeconds?: number;
   /** Human log lines (start-up, deliveries that failed); silent by default. */
   log?: (line: string) => void;
+  /** SNS delivery retries: the backoff unit in ms (default 10 000; tests make it small). */
+  sns?: Pick<SnsServiceOptions, "backoffBaseMs">;
 }
 
 export interface LocalCloud {
@@ -85,9 +87,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const s3 = new S3Service(objects);
   const dynamodb = new DynamoDbService(stateDir);
   await dynamodb.start();
-  const sns = new SnsService(stateDir, region, LOCAL_ACCOUNT);
-  const ssm = new SsmService(stateDir, region, LOCAL_ACCOUNT);
   const logs = new LogsService(stateDir);
+  const sns = new SnsService(stateDir, region, LOCAL_ACCOUNT, { ...options.sns, logs });
+  const ssm = new SsmService(stateDir, region, LOCAL_ACCOUNT);
   const events = new EventBridgeService(stateDir, region, LOCAL_ACCOUNT);
   const sagemaker = new SageMakerService({
     stateDir,
@@ -191,7 +193,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     throw error;
   }
   const apiEndpoint = `http://127.0.0.1:${apiPort}`;
-  sns.invokeFunction = (arn, event) => functions.invoke(arn, event).then((r) => r.payload);
+  sns.invokeFunction = (arn, event) => functions.invoke(arn, event);
   sns.onDeliveryError = (subscription, error) =>
     log(`sns: delivery to ${subscription} failed: ${String(error)}`);
   events.invokeTarget = invokeTarget;
@@ -232,6 +234,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     log(`stepfunctions: execution ${arn} was running when the local cloud stopped; marked FAILED`);
   const resumed = events.resumePending();
   if (resumed > 0) log(`eventbridge: delivering ${resumed} event(s) accepted before the last stop`);
+  const owed = sns.resumePending();
+  if (owed > 0) log(`sns: delivering ${owed} message(s) accepted before the last stop`);
 
   const inboxBucket = options.inbox?.bucket ?? stack?.outputs.DataBucketName;
   let inbox: InboxWatcher | undefined;
@@ -275,6 +279,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       inbox?.stop();
       await sagemaker.shutdown();
       await events.settle();
+      await sns.shutdown();
       for (const listener of [server, apiServer]) {
         listener.closeAllConnections();
         await new Promise<void>((done) => listener.close(() => done()));

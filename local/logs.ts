@@ -1,6 +1,8 @@
 // CloudWatch Logs: groups and streams as append-only JSON-lines files under the state
 // directory. SageMaker jobs write under AWS's own group and stream names
-// (`/aws/sagemaker/TrainingJobs`, `<job>/algo-1-<epoch>`), functions under `/aws/lambda/<name>`.
+// (`/aws/sagemaker/TrainingJobs`, `<job>/algo-1-<epoch>`), functions under `/aws/lambda/<name>`,
+// SNS delivery status under `sns/<region>/<account>/<topic>[/Failure]`. FilterLogEvents takes
+// CloudWatch's filter pattern syntax, JSON patterns included (local/log-filter.ts).
 import {
   appendFileSync,
   existsSync,
@@ -12,6 +14,7 @@ import {
 import { join } from "node:path";
 import { AwsError } from "./http.js";
 import { type JsonService, optionalNumber, optionalString, requireString } from "./json-service.js";
+import { parseFilterPattern } from "./log-filter.js";
 
 export interface LogEvent {
   timestamp: number;
@@ -174,7 +177,7 @@ export class LogsService implements JsonService {
       : undefined;
     const prefix = optionalString(input, "logStreamNamePrefix") ?? "";
     const pattern = optionalString(input, "filterPattern") ?? "";
-    const terms = pattern.replaceAll('"', " ").split(/\s+/).filter(Boolean);
+    const matches = parseFilterPattern(pattern);
     const startTime = optionalNumber(input, "startTime") ?? 0;
     const endTime = optionalNumber(input, "endTime") ?? Number.POSITIVE_INFINITY;
     const streams = (names ?? this.streamNames(group)).filter((s) => s.startsWith(prefix));
@@ -186,12 +189,7 @@ export class LogsService implements JsonService {
           eventId: `${logStreamName}/${index}`,
         })),
       )
-      .filter(
-        (e) =>
-          e.timestamp >= startTime &&
-          e.timestamp < endTime &&
-          terms.every((t) => e.message.includes(t)),
-      )
+      .filter((e) => e.timestamp >= startTime && e.timestamp < endTime && matches(e.message))
       .sort((a, b) => a.timestamp - b.timestamp);
     const offset = Number(optionalString(input, "nextToken") ?? 0);
     const limit = Math.min(optionalNumber(input, "limit") ?? PAGE, PAGE);

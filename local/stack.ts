@@ -32,7 +32,51 @@ export interface ResolvedStack {
   ignored: string[];
 }
 
-type Attributes = Record<string, { ref: string; attributes: Record<string, string> }>;
+/** Per resource: what `Ref` gives, its name where it has one, and its `Fn::GetAtt` attributes. */
+type Attributes = Record<
+  string,
+  { ref: string; name?: string; attributes: Record<string, string> }
+>;
+
+/** The property that names each resource type; CloudFormation generates the name when it is absent. */
+const NAME_PROPERTY: Record<string, string> = {
+  "AWS::S3::Bucket": "BucketName",
+  "AWS::DynamoDB::Table": "TableName",
+  "AWS::SNS::Topic": "TopicName",
+  "AWS::SQS::Queue": "QueueName",
+  "AWS::SSM::Parameter": "Name",
+  "AWS::Events::Rule": "Name",
+  "AWS::StepFunctions::StateMachine": "StateMachineName",
+  "AWS::Lambda::Function": "FunctionName",
+  "AWS::Logs::LogGroup": "LogGroupName",
+  "AWS::IAM::Role": "RoleName",
+};
+
+const SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/**
+ * The name CloudFormation gives a resource its template leaves unnamed:
+ * `<stack name>-<logical id>-<suffix>`, cut to fit the type's longest name (the suffix is kept
+ * whole). CloudFormation's suffix is random; this one is derived from the stack name and the
+ * logical id, so a restart over the same state directory finds the same bucket or table.
+ */
+export function generatedName(
+  stackName: string,
+  logicalId: string,
+  options: { maxLength: number; lowercase?: boolean; prefix?: string },
+): string {
+  const digest = createHash("sha256").update(`${stackName}/${logicalId}`).digest();
+  const suffix = [...digest.subarray(0, 12)]
+    .map((byte) => SUFFIX_ALPHABET[byte % SUFFIX_ALPHABET.length])
+    .join("");
+  const head = [options.prefix ?? stackName, logicalId]
+    .filter(Boolean)
+    .join("-")
+    .replace(/[^A-Za-z0-9-]/g, "-")
+    .slice(0, options.maxLength - suffix.length - 1);
+  const name = `${head}-${suffix}`;
+  return options.lowercase ? name.toLowerCase() : name;
+}
 
 const EMULATED = new Set([
   "AWS::S3::Bucket",
@@ -98,12 +142,18 @@ export function resolveStack(
       ignored.add(resource.Type);
       continue;
     }
-    const properties = resolveValue(resource.Properties ?? {}, context);
+    const resolved = resolveValue(resource.Properties ?? {}, context);
+    const properties = isRecord(resolved) ? resolved : {};
+    // An unnamed resource is created under the name CloudFormation would generate for it.
+    const nameProperty = NAME_PROPERTY[resource.Type];
+    const name = names[logicalId]?.name;
+    if (nameProperty && properties[nameProperty] === undefined && name)
+      properties[nameProperty] = name;
     resources.push({
       logicalId,
       physicalId: names[logicalId]?.ref ?? logicalId,
       type: resource.Type,
-      properties: isRecord(properties) ? properties : {},
+      properties,
     });
   }
   const outputs: Record<string, string> = {};
@@ -197,16 +247,17 @@ function physicalNames(
   for (const [id, resource] of Object.entries(resources)) {
     if (!isRecord(resource)) continue;
     const p = isRecord(resource.Properties) ? resource.Properties : {};
-    const named = (field: string, fallback: string) => {
+    /** The template's name for the resource, or the one CloudFormation would generate. */
+    const named = (field: string, generate: Parameters<typeof generatedName>[2]) => {
       const value = p[field] === undefined ? undefined : resolveValue(p[field], early);
-      return typeof value === "string" ? value : fallback;
+      return typeof value === "string" ? value : generatedName(stackName, id, generate);
     };
-    const generated = `${stackName}-${id}`.replace(/[^A-Za-z0-9-]/g, "-");
     switch (resource.Type) {
       case "AWS::S3::Bucket": {
-        const bucket = named("BucketName", `${generated}-local`.toLowerCase().slice(0, 63));
+        const bucket = named("BucketName", { maxLength: 63, lowercase: true });
         names[id] = {
           ref: bucket,
+          name: bucket,
           attributes: {
             Arn: `arn:aws:s3:::${bucket}`,
             DomainName: `${bucket}.s3.amazonaws.com`,
@@ -216,9 +267,10 @@ function physicalNames(
         break;
       }
       case "AWS::DynamoDB::Table": {
-        const table = named("TableName", generated);
+        const table = named("TableName", { maxLength: 255 });
         names[id] = {
           ref: table,
+          name: table,
           attributes: {
             Arn: `arn:aws:dynamodb:${region}:${account}:table/${table}`,
             StreamArn: `arn:aws:dynamodb:${region}:${account}:table/${table}/stream/local`,
@@ -227,29 +279,32 @@ function physicalNames(
         break;
       }
       case "AWS::SNS::Topic": {
-        const topic = named("TopicName", generated);
+        const topic = named("TopicName", { maxLength: 256 });
         const arn = `arn:aws:sns:${region}:${account}:${topic}`;
-        names[id] = { ref: arn, attributes: { TopicArn: arn, TopicName: topic } };
+        names[id] = { ref: arn, name: topic, attributes: { TopicArn: arn, TopicName: topic } };
         break;
       }
       case "AWS::Lambda::Function": {
-        const fn = named("FunctionName", generated);
+        const fn = named("FunctionName", { maxLength: 64 });
         names[id] = {
           ref: fn,
+          name: fn,
           attributes: { Arn: `arn:aws:lambda:${region}:${account}:function:${fn}` },
         };
         break;
       }
       case "AWS::StepFunctions::StateMachine": {
-        const machine = named("StateMachineName", generated);
+        // CloudFormation names an unnamed state machine `<logical id>-<suffix>`, without the stack.
+        const machine = named("StateMachineName", { maxLength: 80, prefix: "" });
         const arn = `arn:aws:states:${region}:${account}:stateMachine:${machine}`;
-        names[id] = { ref: arn, attributes: { Arn: arn, Name: machine } };
+        names[id] = { ref: arn, name: machine, attributes: { Arn: arn, Name: machine } };
         break;
       }
       case "AWS::IAM::Role": {
-        const role = named("RoleName", generated);
+        const role = named("RoleName", { maxLength: 64 });
         names[id] = {
           ref: role,
+          name: role,
           attributes: {
             Arn: `arn:aws:iam::${account}:role/${role}`,
             RoleId: `AROALOCAL${id.toUpperCase()}`,
@@ -258,16 +313,22 @@ function physicalNames(
         break;
       }
       case "AWS::SQS::Queue": {
-        const queue = named("QueueName", generated);
+        const queue = named("QueueName", { maxLength: 80 });
         names[id] = {
           ref: `https://sqs.${region}.amazonaws.com/${account}/${queue}`,
+          name: queue,
           attributes: { Arn: `arn:aws:sqs:${region}:${account}:${queue}`, QueueName: queue },
         };
         break;
       }
       case "AWS::SSM::Parameter": {
-        const parameter = named("Name", generated);
-        names[id] = { ref: parameter, attributes: { Type: String(p.Type ?? "String"), Value: "" } };
+        // CloudFormation names an unnamed parameter `CFN-<logical id>-<suffix>`.
+        const parameter = named("Name", { maxLength: 2048, prefix: "CFN" });
+        names[id] = {
+          ref: parameter,
+          name: parameter,
+          attributes: { Type: String(p.Type ?? "String"), Value: "" },
+        };
         break;
       }
       case "AWS::ApiGatewayV2::Api": {
@@ -284,16 +345,35 @@ function physicalNames(
         break;
       }
       case "AWS::Events::Rule": {
-        const rule = named("Name", generated);
+        const rule = named("Name", { maxLength: 64 });
         names[id] = {
           ref: rule,
+          name: rule,
           attributes: { Arn: `arn:aws:events:${region}:${account}:rule/${rule}` },
+        };
+        break;
+      }
+      case "AWS::Logs::LogGroup": {
+        const group = named("LogGroupName", { maxLength: 512 });
+        names[id] = {
+          ref: group,
+          name: group,
+          attributes: { Arn: `arn:aws:logs:${region}:${account}:log-group:${group}:*` },
+        };
+        break;
+      }
+      case "AWS::KMS::Key": {
+        const hex = createHash("sha256").update(`${stackName}/${id}`).digest("hex");
+        const keyId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+        names[id] = {
+          ref: keyId,
+          attributes: { Arn: `arn:aws:kms:${region}:${account}:key/${keyId}`, KeyId: keyId },
         };
         break;
       }
       default:
         names[id] = {
-          ref: `${generated}-local`,
+          ref: generatedName(stackName, id, { maxLength: 255 }),
           attributes: { Arn: `arn:aws:local:${region}:${account}:${id}` },
         };
     }

@@ -12,6 +12,8 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from "aws-local-stepfunctions";
+import { isValidDefinition, validateDefinition } from "./asl-definition.js";
+import { guardExecution } from "./execution-guard.js";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { AwsError, isRecord } from "./http.js";
 import { type JsonService, optionalNumber, optionalString, requireString } from "./json-service.js";
@@ -252,6 +254,7 @@ export class StepFunctionsService implements JsonService {
   createStateMachine(name: string, definition: string, roleArn: string, type: string): Machine {
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(name))
       throw new AwsError("InvalidName", `Invalid State Machine Name: '${name}'`);
+    validateDefinition(definition);
     checkDefinition(definition);
     const stateMachineArn = `arn:aws:states:${this.region}:${this.account}:stateMachine:${name}`;
     const existing = this.machines.get(stateMachineArn);
@@ -309,7 +312,10 @@ export class StepFunctionsService implements JsonService {
       executionStartedEventDetails: { input, roleArn: machine.roleArn },
     });
     this.statusEvent(execution);
-    this.run(machine, execution, parsed);
+    guardExecution(() => this.run(machine, execution, parsed), {
+      isRunning: () => execution.status === "RUNNING",
+      fail: (cause) => this.end(execution, "FAILED", { error: "States.Runtime", cause }),
+    });
     return execution;
   }
 
@@ -337,7 +343,7 @@ export class StepFunctionsService implements JsonService {
     return describeExecution(this.execution(executionArn));
   }
 
-  private run(machine: Machine, execution: Execution, input: unknown): void {
+  private run(machine: Machine, execution: Execution, input: unknown): Promise<void> {
     const definition = JSON.parse(machine.definition) as StateMachineDefinition;
     const jobs = new Set<string>();
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -352,7 +358,8 @@ export class StepFunctionsService implements JsonService {
     }
     // The library validates the definition (asl-validator, which compiles its JSON schema: a
     // quarter of a second of CPU) each time one is built. Validate each definition once.
-    const validated = this.validatedDefinitions.has(machine.definition);
+    const validated =
+      this.validatedDefinitions.has(machine.definition) || isValidDefinition(machine.definition);
     const stateMachine = new StateMachine(definition, {
       validationOptions: { checkArn: false, ...(validated ? { noValidate: true } : {}) },
     });
@@ -375,7 +382,7 @@ export class StepFunctionsService implements JsonService {
     this.followEvents(execution, started.eventLogs).catch(() => {});
     // Let the last StateExited event land in the history before the execution ends.
     const settled = started.result.finally(() => new Promise((resolve) => setImmediate(resolve)));
-    settled.then(
+    return settled.then(
       (output) => this.end(execution, "SUCCEEDED", { output: JSON.stringify(output ?? null) }),
       (error: unknown) => {
         if (error instanceof ExecutionAbortedError) return;

@@ -1,6 +1,7 @@
 /**
- * GET /runs/{id}: the whole run record, the running job's latest progress line, and presigned
- * links to the model, evaluation, predictions and report once they exist.
+ * GET /runs/{id}: the whole run record, the running job's latest progress line, presigned
+ * links to the model, evaluation, predictions and report once they exist, and the notice's
+ * delivery attempts (the Slack notifier's, and SNS's delivery-status log for its message).
  */
 import { type Root, root } from "../../aws/root.js";
 import { ROUTES } from "../../core/api.js";
@@ -13,7 +14,7 @@ import { parseS3Uri } from "../../core/s3-uri.js";
 import { apiRoute } from "./http.js";
 
 export interface Deps {
-  root: Pick<Root, "runs" | "objects" | "jobLogs">;
+  root: Pick<Root, "runs" | "objects" | "jobLogs" | "deliveryStatus">;
 }
 
 async function links(deps: Deps, run: Run): Promise<RunLinks> {
@@ -41,13 +42,20 @@ async function progress(deps: Deps, run: Run) {
   return latestProgress((await logs.read(group, stream, 100, "tail")).events);
 }
 
+async function deliveryStatus(deps: Deps, run: Run) {
+  if (!run.notice) return [];
+  return deps.root.deliveryStatus().forMessage(run.notice.messageId, run.notice.publishedAt);
+}
+
 export function makeHandler(deps: Deps) {
   return apiRoute(ROUTES.getRun, async ({ params }) => {
     const run = await deps.root.runs().require(params.id);
-    return {
-      status: 200,
-      body: toRunDetail(run, await links(deps, run), await progress(deps, run)),
-    };
+    const [found, latest, deliveries] = await Promise.all([
+      links(deps, run),
+      progress(deps, run),
+      deliveryStatus(deps, run),
+    ]);
+    return { status: 200, body: toRunDetail(run, found, latest, deliveries) };
   });
 }
 

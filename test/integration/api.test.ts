@@ -1,9 +1,12 @@
 // The REST API on the local cloud: the packaged stack's HTTP API, its authorizer and every
 // route's real handler, against real runs (real state machines and ML jobs).
 
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { z } from "zod";
+import { RunsStore } from "../../aws/runs-store.js";
 import {
   LogPage,
   ModelDetail,
@@ -14,14 +17,18 @@ import {
   RunPage,
   Upload,
 } from "../../core/api.js";
+import { queuedTrainingRun } from "../../core/drops.js";
+import type { Run } from "../../core/run-record.js";
+import type { RunStatus } from "../../core/runs.js";
 import type { LocalCloud } from "../../local/cloud.js";
 import { churnCsv } from "./datasets.js";
-import { startPipelineCloud } from "./pipeline-stack.js";
+import { type ClientConfig, startPipelineCloud } from "./pipeline-stack.js";
 
 let cloud: LocalCloud;
 let s3: S3Client;
 let bucket: string;
 let token: string;
+let config: ClientConfig;
 let cleanup: () => Promise<void>;
 
 interface Answer {
@@ -85,7 +92,7 @@ async function ended(id: string, timeoutMs = 150_000): Promise<z.output<typeof R
 
 beforeAll(async () => {
   const started = await startPipelineCloud({}, inject("packagedStack"));
-  ({ cloud, s3, bucket, cleanup, token } = started);
+  ({ cloud, s3, bucket, cleanup, token, config } = started);
 }, 120_000);
 
 afterAll(async () => {
@@ -250,6 +257,84 @@ describe("the REST API", { timeout: 240_000 }, () => {
     expect(first.next).toBeDefined();
     expect(failed.runs).toEqual([]);
     expect(mixed).toMatchObject({ status: 400, field: "cursor" });
+  });
+
+  it("fills every filtered page until the last, whichever filters are combined", async () => {
+    const table = cloud.stack?.outputs.RunsTableName;
+    if (!table) throw new Error("the stack has no RunsTableName output");
+    const store = new RunsStore(DynamoDBDocumentClient.from(new DynamoDBClient(config)), table);
+    const statuses: RunStatus[] = ["SUCCEEDED", "FAILED", "BELOW_THRESHOLD", "STOPPED"];
+    // 30 ended runs a minute apart, older than this file's others: few match each filter.
+    const seeded: Run[] = Array.from({ length: 30 }, (_, i) => ({
+      ...queuedTrainingRun({
+        id: `listing-${String(i).padStart(2, "0")}`,
+        bucket,
+        key: i % 9 === 1 ? "inbox/listing good.csv" : `inbox/listing-${i}.csv`,
+        versionId: "v1",
+        now: new Date(Date.UTC(2025, 0, 1, 0, i)),
+        options: { modelName: i % 7 === 2 ? "listing-churn" : `listing-${i % 5}` },
+      }),
+      kind: i % 6 === 0 ? "predict" : "train",
+      status: statuses[i % statuses.length] ?? "SUCCEEDED",
+    }));
+    for (const run of seeded) await store.create(run);
+    const walk = async (query: string, limit: number) => {
+      const pages: z.output<typeof RunPage>[] = [];
+      let cursor: string | undefined;
+      do {
+        const path = `/runs?limit=${limit}${query ? `&${query}` : ""}`;
+        const page = as(RunPage, await api("GET", cursor ? `${path}&cursor=${cursor}` : path));
+        pages.push(page);
+        cursor = page.next;
+      } while (cursor && pages.length < 100);
+      return pages;
+    };
+    const everyRun = (await walk("", 100)).flatMap((page) => page.runs);
+    const filters: Record<string, string>[] = [
+      { dataset: "listing good.csv" },
+      { model: "listing-churn" },
+      { status: "FAILED" },
+      { kind: "predict" },
+      { status: "SUCCEEDED", model: "listing-0" },
+      { dataset: "listing good.csv", kind: "train" },
+      { status: "STOPPED", kind: "train" },
+      { model: "listing-churn", kind: "train", status: "STOPPED" },
+    ];
+
+    const listedBy: Record<string, (run: z.output<typeof RunPage>["runs"][number]) => unknown> = {
+      dataset: (run) => run.dataset.name,
+      model: (run) => run.modelName,
+      status: (run) => run.status,
+      kind: (run) => run.kind,
+    };
+
+    const listings = [];
+    for (const filter of filters) {
+      const query = new URLSearchParams(filter).toString();
+      listings.push({ filter, pages: await walk(query, 2) });
+    }
+
+    expect(everyRun.filter((run) => run.id.startsWith("listing-")).map((run) => run.id)).toEqual(
+      seeded.map((run) => run.id).reverse(),
+    );
+    for (const { filter, pages } of listings) {
+      const expected = everyRun
+        .filter((run) =>
+          Object.entries(filter).every(([name, value]) => listedBy[name]?.(run) === value),
+        )
+        .map((run) => run.id);
+      const sizes = pages.map((page) => page.runs.length);
+      expect(expected.length, JSON.stringify(filter)).toBeGreaterThan(0);
+      expect(
+        pages.flatMap((page) => page.runs.map((run) => run.id)),
+        JSON.stringify(filter),
+      ).toEqual(expected);
+      expect(
+        sizes.slice(0, -1).every((size) => size === 2),
+        `${JSON.stringify(filter)}: ${sizes}`,
+      ).toBe(true);
+      expect(sizes.at(-1), JSON.stringify(filter)).toBeGreaterThan(0);
+    }
   });
 
   it("cancels a running run (STOPPED, one notice) and refuses to cancel it twice", async () => {

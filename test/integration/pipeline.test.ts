@@ -58,6 +58,8 @@ async function finished(id: string, timeoutMs = 120_000): Promise<Run> {
         cloud.stepFunctions.describe(current.executionArn).status !== "RUNNING")
     ) {
       await cloud.events.settle();
+      // SNS answers Publish before it delivers: wait for the email and the Slack notifier too.
+      await cloud.sns.settle();
       return (await run(id)) ?? current;
     }
     if (Date.now() > deadline) throw new Error(`run ${id} did not end: ${JSON.stringify(current)}`);

@@ -195,6 +195,8 @@ describe("local SNS", () => {
     );
 
     await expect(tooLong).rejects.toMatchObject({ name: "InvalidParameterException" });
+    // Publish answers once the message is accepted; delivery follows in the background.
+    await cloud.sns.settle();
     const outbox = join(cloud.stateDir, "outbox");
     const emails = readdirSync(outbox).map((f) => readFileSync(join(outbox, f), "utf8"));
     expect(emails).toHaveLength(1);
@@ -235,6 +237,7 @@ describe("local SNS over SMTP", () => {
       await sns.send(
         new PublishCommand({ TopicArn, Subject: "modeldrop: run failed", Message: "see the log" }),
       );
+      await cloud.sns.settle();
     } finally {
       delete process.env.MODELDROP_SMTP_URL;
       delete process.env.MODELDROP_SMTP_FROM;

@@ -11,6 +11,7 @@ import {
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -19,6 +20,7 @@ import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
+  ListStateMachinesCommand,
   SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
@@ -26,6 +28,7 @@ import {
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCloud } from "../../local/cloud.js";
+import { resolveStack } from "../../local/stack.js";
 import { packageFixtureStack } from "./fixture-stack.js";
 import { type ClientConfig, startTestCloud } from "./helpers.js";
 
@@ -35,6 +38,7 @@ let cleanup: () => Promise<void>;
 let eventsFile: string;
 let bucket: string;
 let pipeline: string;
+let stackDir: string;
 const inboxFolder = mkdtempSync(join(tmpdir(), "inbox-"));
 const ROLE = "arn:aws:iam::000000000000:role/fixture-PipelineRole";
 
@@ -62,6 +66,7 @@ async function until<T>(
 
 beforeAll(async () => {
   const stack = packageFixtureStack();
+  stackDir = stack.dir;
   eventsFile = join(mkdtempSync(join(tmpdir(), "events-")), "events.jsonl");
   const started = await startTestCloud({
     stack: { dir: stack.dir, stackName: "fixture", parameters: { EventsFile: eventsFile } },
@@ -99,6 +104,89 @@ describe("the local cloud built from a packaged stack", () => {
     expect(parameter.Parameter?.Value).toBe("unset");
     expect(cloud.stack?.ignored).toContain("AWS::IAM::Role");
   });
+
+  it("names the unnamed deployment bucket as CloudFormation would, the same name on every start", async () => {
+    const listed = await new S3Client({ ...config, forcePathStyle: true }).send(
+      new ListBucketsCommand({}),
+    );
+    const names = listed.Buckets?.map((b) => b.Name) ?? [];
+    const deploymentBucket = (stack: typeof cloud.stack) =>
+      stack?.resources.find((r) => r.logicalId === "ServerlessDeploymentBucket")?.physicalId;
+    const again = resolveStack(
+      { dir: stackDir, stackName: "fixture", parameters: { EventsFile: eventsFile } },
+      cloud.region,
+      cloud.account,
+    );
+
+    const name = deploymentBucket(cloud.stack);
+    expect(name).toMatch(/^fixture-serverlessdeploymentbucket-[a-z0-9]{12}$/);
+    expect(names).toContain(name);
+    expect(names).not.toContain("undefined");
+    expect(deploymentBucket(again)).toBe(name);
+  });
+
+  it.each([
+    [
+      "a state with neither Next nor End",
+      {
+        StartAt: "Start",
+        States: { Start: { Type: "Pass", Next: "Record" }, Record: { Type: "Pass" } },
+      },
+      `MISSING_TRANSITION_TARGET: State "Record" is not an end state and does not have a Next field at /States/Record`,
+    ],
+    [
+      "a Next that names no state",
+      { StartAt: "Start", States: { Start: { Type: "Pass", Next: "Nowhere" } } },
+      "MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/Start/Next",
+    ],
+    [
+      "a Catch that names no state",
+      {
+        StartAt: "Start",
+        States: {
+          Start: {
+            Type: "Pass",
+            End: true,
+            Catch: [{ ErrorEquals: ["States.ALL"], Next: "Recover" }],
+          },
+        },
+      },
+      "MISSING_TRANSITION_TARGET: Missing 'Next' target: Recover at /States/Start/Catch[0]/Next",
+    ],
+    [
+      "a state nothing reaches",
+      {
+        StartAt: "Start",
+        States: { Start: { Type: "Succeed" }, Orphan: { Type: "Pass", End: true } },
+      },
+      'MISSING_TRANSITION_TARGET: State "Orphan" is not reachable. at /States/Orphan',
+    ],
+    [
+      "no StartAt",
+      { States: { Start: { Type: "Succeed" } } },
+      "SCHEMA_VALIDATION_FAILED: These fields are required: [StartAt] at /",
+    ],
+  ])(
+    "refuses CreateStateMachine for a definition with %s, naming the problem, and creates nothing",
+    async (_, definition, problem) => {
+      const sfn = new SFNClient(config);
+
+      const created = sfn.send(
+        new CreateStateMachineCommand({
+          name: "broken",
+          definition: JSON.stringify(definition),
+          roleArn: ROLE,
+        }),
+      );
+
+      await expect(created).rejects.toMatchObject({
+        name: "InvalidDefinition",
+        message: `Invalid State Machine Definition: '${problem}'`,
+      });
+      const machines = await sfn.send(new ListStateMachinesCommand({}));
+      expect(machines.stateMachines?.map((m) => m.name)).not.toContain("broken");
+    },
+  );
 
   it("delivers an upload to inbox/ to the rule target exactly once, and an upload elsewhere not at all", async () => {
     const s3 = new S3Client({ ...config, forcePathStyle: true });

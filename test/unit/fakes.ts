@@ -17,7 +17,7 @@ import { PipelineStarter } from "../../aws/pipeline.js";
 import { type RunFilter, type RunListPage, RunsStore } from "../../aws/runs-store.js";
 import { SecretReader } from "../../aws/secrets.js";
 import type { Notice } from "../../core/notice.js";
-import type { Run } from "../../core/run-record.js";
+import type { NoticeDelivery, Run } from "../../core/run-record.js";
 import { isTerminal } from "../../core/runs.js";
 
 const nowhere = {
@@ -97,6 +97,13 @@ export class FakeRuns extends RunsStore {
   override async releaseNotice(id: string): Promise<void> {
     const run = this.items.get(id);
     if (run) delete run.noticeSentAt;
+  }
+
+  override async recordNoticeDelivery(id: string, delivery: NoticeDelivery): Promise<boolean> {
+    const run = this.items.get(id);
+    if (!run) return false;
+    run.noticeDeliveries = [...(run.noticeDeliveries ?? []), structuredClone(delivery)];
+    return true;
   }
 }
 

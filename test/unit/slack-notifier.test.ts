@@ -1,14 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { makeHandler } from "../../handlers/slack-notifier.js";
-import { captureOutput, FakeSecrets } from "./fakes.js";
+import { aRun, captureOutput, FakeRuns, FakeSecrets } from "./fakes.js";
 
 const PARAMETER = "/modeldrop/slack-webhook";
 const WEBHOOK = "https://hooks.slack.com/services/T0001/B0002/s3cr3tT0k3nXYZ";
 const SECRET_PART = "s3cr3tT0k3nXYZ";
 
+const RUN_ID = "churn-data-3f2a9c1b0d4e";
+
 const snsEvent = (...subjects: string[]) => ({
-  Records: subjects.map((Subject) => ({
-    Sns: { Subject, Message: `Run churn-3f2a9c1b0d4e: SUCCEEDED\nReport: s3://b/report.html\n` },
+  Records: subjects.map((Subject, i) => ({
+    Sns: {
+      MessageId: `message-${i + 1}`,
+      Subject,
+      Message: `Run churn-3f2a9c1b0d4e: SUCCEEDED\nReport: s3://b/report.html\n`,
+      MessageAttributes: { runId: { Type: "String", Value: RUN_ID } },
+    },
   })),
 });
 
@@ -18,8 +25,9 @@ type Answer = Response | Error;
 function slack(...answers: Answer[]) {
   const posts: { url: string; body: unknown }[] = [];
   const waits: number[] = [];
+  const runs = new FakeRuns([aRun({ id: RUN_ID, status: "SUCCEEDED" })]);
   const deps = (parameters: Record<string, string> = { [PARAMETER]: WEBHOOK }) => ({
-    root: { secrets: () => new FakeSecrets(parameters) },
+    root: { secrets: () => new FakeSecrets(parameters), runs: () => runs },
     parameterName: () => PARAMETER,
     post: async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       posts.push({ url: String(input), body: JSON.parse(String(init?.body)) });
@@ -31,7 +39,8 @@ function slack(...answers: Answer[]) {
       waits.push(ms);
     },
   });
-  return { deps, posts, waits };
+  const attempts = async () => (await runs.get(RUN_ID))?.noticeDeliveries ?? [];
+  return { deps, posts, waits, attempts };
 }
 
 const tooManyRequests = (retryAfter: string) =>
@@ -88,7 +97,8 @@ describe("the Slack notifier", () => {
   });
 
   it("resolves without throwing when Slack cannot be reached", async () => {
-    const { deps } = slack(new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }));
+    const refused = () => new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } });
+    const { deps } = slack(refused(), refused(), refused());
 
     const result = await captureOutput(() =>
       makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready")),
@@ -100,11 +110,106 @@ describe("the Slack notifier", () => {
   });
 
   it("still delivers the other notices of the batch when one fails", async () => {
-    const { deps } = slack(new Response("no", { status: 500 }), new Response("ok"));
+    const { deps } = slack(new Response("no", { status: 404 }), new Response("ok"));
 
     const result = await makeHandler(deps())(snsEvent("first", "second"));
 
     expect(result).toEqual({ delivered: 1 });
+  });
+
+  it("retries a 5xx and a network error with backoff, recording each attempt on the run", async () => {
+    const { deps, posts, waits, attempts } = slack(
+      new Response("upstream", { status: 503 }),
+      new TypeError("fetch failed", { cause: { code: "ECONNRESET" } }),
+      new Response("ok"),
+    );
+
+    const result = await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+
+    expect(result).toEqual({ delivered: 1 });
+    expect(posts).toHaveLength(3);
+    expect(waits).toEqual([1_000, 2_000]);
+    expect(await attempts()).toEqual([
+      {
+        channel: "slack",
+        attempt: 1,
+        at: expect.any(String),
+        outcome: "retrying",
+        detail: "HTTP 503; retrying in 1 s",
+        messageId: "message-1",
+      },
+      {
+        channel: "slack",
+        attempt: 2,
+        at: expect.any(String),
+        outcome: "retrying",
+        detail: "could not reach Slack: fetch failed (ECONNRESET); retrying in 2 s",
+        messageId: "message-1",
+      },
+      {
+        channel: "slack",
+        attempt: 3,
+        at: expect.any(String),
+        outcome: "delivered",
+        detail: "HTTP 200",
+        messageId: "message-1",
+      },
+    ]);
+  });
+
+  it("records the final failure after three attempts, and never the webhook URL", async () => {
+    const down = () => new Response("down", { status: 500 });
+    const { deps, attempts } = slack(down(), down(), down());
+
+    const result = await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+
+    expect(result).toEqual({ delivered: 0 });
+    const recorded = await attempts();
+    expect(recorded.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, "retrying"],
+      [2, "retrying"],
+      [3, "failed"],
+    ]);
+    expect(recorded.at(-1)?.detail).toBe("HTTP 500");
+    expect(JSON.stringify(recorded)).not.toContain(SECRET_PART);
+  });
+
+  it("does not retry a 4xx other than 429", async () => {
+    const { deps, posts, attempts } = slack(new Response("invalid_token", { status: 403 }));
+
+    await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+
+    expect(posts).toHaveLength(1);
+    expect((await attempts()).map((a) => [a.attempt, a.outcome, a.detail])).toEqual([
+      [1, "failed", "HTTP 403"],
+    ]);
+  });
+
+  it("posts a message that names no run (the alarm's) without recording it", async () => {
+    const { deps, posts, attempts } = slack(new Response("ok"));
+    const alarm = { Records: [{ Sns: { Subject: "ALARM: undelivered", Message: "{}" } }] };
+
+    const result = await makeHandler(deps())(alarm);
+
+    expect(result).toEqual({ delivered: 1 });
+    expect(posts).toHaveLength(1);
+    expect(await attempts()).toEqual([]);
+  });
+
+  it("still delivers when the attempt cannot be recorded", async () => {
+    const { deps } = slack(new Response("ok"));
+    const broken = new FakeRuns();
+    broken.recordNoticeDelivery = async () => {
+      throw new Error("ProvisionedThroughputExceededException");
+    };
+    const handler = makeHandler({ ...deps(), root: { ...deps().root, runs: () => broken } });
+
+    const { result, output } = await captureOutput(() =>
+      handler(snsEvent("modeldrop: churn.csv model ready")),
+    );
+
+    expect(result).toEqual({ delivered: 1 });
+    expect(output).toContain("could not record the Slack attempt");
   });
 
   it.each([
@@ -124,7 +229,15 @@ describe("the Slack notifier", () => {
 
   it.each([
     ["Slack answers 404", () => slack(new Response("no_service", { status: 404 }))],
-    ["Slack is unreachable", () => slack(new TypeError("fetch failed"))],
+    [
+      "Slack is unreachable",
+      () =>
+        slack(
+          new TypeError("fetch failed"),
+          new TypeError("fetch failed"),
+          new TypeError("fetch failed"),
+        ),
+    ],
     [
       "Slack rate-limits every attempt",
       () => slack(tooManyRequests("1"), tooManyRequests("1"), tooManyRequests("1")),
