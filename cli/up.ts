@@ -130,6 +130,8 @@ export async function demo(argv: string[], projectRoot: string): Promise<number>
     const id = await drop(api, join(projectRoot, DEMO_DATASET), { target: "diagnosis" });
     console.error(`run ${id}:`);
     const run = await follow(api, id);
+    // SNS delivers in the background, as on AWS: let the email land before pointing at it.
+    await Promise.race([cloud.sns.settle(), new Promise((done) => setTimeout(done, 5_000))]);
     // The outputs live in the local bucket; copies on disk open with any tool.
     const folder = join(stateDir, "results", id);
     const model = await save(run.links.model?.url, folder, "model.tar.gz");

@@ -285,7 +285,16 @@ describe("the training pipeline on the local cloud", { timeout: 180_000 }, () =>
       return status === "InProgress" ? undefined : status;
     });
     expect(job).toBe("Stopped");
-    expect(emails().filter((m) => m.includes(runId))).toHaveLength(1);
+    const notices = emails().filter((m) => m.includes(runId));
+    expect(notices).toHaveLength(1);
+    // A stopped run still gets its report (of what its jobs left), and the notice points at it.
+    const report = `s3://${bucket}/runs/${runId}/report/index.html`;
+    expect(done.report).toBe(report);
+    expect(notices[0]).toContain(`Report: ${report}`);
+    const page = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: `runs/${runId}/report/index.html` }),
+    );
+    expect(await page.Body?.transformToString()).toContain("STOPPED");
   });
 
   it("fails a run whose training job runs past its maximum runtime, saying so", async () => {
