@@ -17,7 +17,6 @@ import {
 } from "@aws-sdk/client-sns";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { noticeProblems, summary } from "../../cli/runs.js";
 import { RunDetail } from "../../core/api.js";
@@ -25,6 +24,7 @@ import type { Run } from "../../core/run-record.js";
 import type { LocalCloud } from "../../local/cloud.js";
 import { type ClientConfig, startTestCloud } from "./helpers.js";
 import { startPipelineCloud } from "./pipeline-stack.js";
+import { smtpServer } from "./smtp-server.js";
 
 /** The backoff unit: email and HTTP wait 1, 2 and 4 units between their 4 attempts. */
 const UNIT_MS = 60;
@@ -96,44 +96,6 @@ async function deadPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/** An SMTP server that refuses the first `refusals` recipients with a 550, then accepts. */
-async function smtpServer(refusals = 0) {
-  const received: { to: string[]; data: string }[] = [];
-  let refused = 0;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    onRcptTo(address, _session, done) {
-      if (refused < refusals) {
-        refused += 1;
-        const error = Object.assign(new Error(`5.1.1 <${address.address}>: mailbox unavailable`), {
-          responseCode: 550,
-        });
-        return done(error);
-      }
-      done();
-    },
-    onData(stream, session, done) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => {
-        received.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          data: Buffer.concat(chunks).toString("utf8"),
-        });
-        done();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    port,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 async function emailTopic(cfg: ClientConfig, name: string, address: string) {

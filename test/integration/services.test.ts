@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import {
   CloudWatchLogsClient,
@@ -22,10 +21,10 @@ import {
   SubscribeCommand,
 } from "@aws-sdk/client-sns";
 import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCloud } from "../../local/cloud.js";
 import { type ClientConfig, startTestCloud } from "./helpers.js";
+import { smtpServer } from "./smtp-server.js";
 
 let cloud: LocalCloud;
 let config: ClientConfig;
@@ -208,24 +207,7 @@ describe("local SNS", () => {
 
 describe("local SNS over SMTP", () => {
   it("also sends the email through the SMTP server named by MODELDROP_SMTP_URL", async () => {
-    const received: { to: string[]; data: string }[] = [];
-    const server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ["STARTTLS"],
-      onData(stream, session, done) {
-        const chunks: Buffer[] = [];
-        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-        stream.on("end", () => {
-          received.push({
-            to: session.envelope.rcptTo.map((r) => r.address),
-            data: Buffer.concat(chunks).toString("utf8"),
-          });
-          done();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.server.address() as AddressInfo;
+    const { port, received, close } = await smtpServer();
     process.env.MODELDROP_SMTP_URL = `smtp://127.0.0.1:${port}`;
     process.env.MODELDROP_SMTP_FROM = "modeldrop <modeldrop@example.com>";
     try {
@@ -241,7 +223,7 @@ describe("local SNS over SMTP", () => {
     } finally {
       delete process.env.MODELDROP_SMTP_URL;
       delete process.env.MODELDROP_SMTP_FROM;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
     }
 
     expect(received).toHaveLength(1);
