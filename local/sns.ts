@@ -103,6 +103,8 @@ export class SnsService {
   private readonly path: string;
   private readonly outbox: string;
   private readonly pendingDir: string;
+  /** What the previous process left undelivered, read before this one accepts anything. */
+  private readonly leftOver: string[];
   private readonly deadLetterPath: string;
   private readonly logs: LogsService | undefined;
   private readonly backoffBaseMs: number;
@@ -129,6 +131,7 @@ export class SnsService {
     this.pendingDir = join(stateDir, "sns", "pending");
     this.deadLetterPath = join(stateDir, "sns", "dead-letters.json");
     mkdirSync(this.pendingDir, { recursive: true });
+    this.leftOver = readdirSync(this.pendingDir).sort();
     this.logs = options.logs;
     this.backoffBaseMs = options.backoffBaseMs ?? 10_000;
     this.topics = readJsonFile(this.path, {}) as Record<string, Topic>;
@@ -249,7 +252,8 @@ export class SnsService {
    */
   resumePending(): number {
     let resumed = 0;
-    for (const name of readdirSync(this.pendingDir).sort()) {
+    // Only what an earlier process left: a message accepted since is being delivered already.
+    for (const name of this.leftOver.splice(0)) {
       // A temporary file left by a crash never became an accepted message.
       if (!name.endsWith(".json")) {
         rmSync(join(this.pendingDir, name), { force: true });
