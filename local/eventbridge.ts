@@ -5,7 +5,6 @@
 // answered) and removed once all its deliveries are done: a crash loses no event, and the next
 // start delivers what is left (at least once, as EventBridge does).
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   type EventPattern,
@@ -17,6 +16,7 @@ import {
 import { readJsonFile, writeJsonAtomic } from "./files.js";
 import { AwsError, isRecord } from "./http.js";
 import { type JsonService, requireString } from "./json-service.js";
+import { PendingFolder } from "./pending.js";
 import type { InvokeResult } from "./stepfunctions.js";
 
 export interface Target {
@@ -43,11 +43,9 @@ export class EventBridgeService implements JsonService {
   readonly contentType = "application/x-amz-json-1.1";
   private readonly rules = new Map<string, Rule>();
   private readonly deadLetterPath: string;
-  private readonly pendingDir: string;
+  private readonly pending: PendingFolder;
   private inFlight = new Set<Promise<void>>();
   private sequence = 0;
-  /** What the previous process left undelivered, read before this one puts anything. */
-  private readonly leftOver: string[];
   invokeTarget: TargetInvoker = async (arn) => {
     throw new Error(`no target runner for ${arn}`);
   };
@@ -59,9 +57,7 @@ export class EventBridgeService implements JsonService {
     private readonly account: string,
   ) {
     this.deadLetterPath = join(stateDir, "eventbridge", "dead-letters.json");
-    this.pendingDir = join(stateDir, "eventbridge", "pending");
-    mkdirSync(this.pendingDir, { recursive: true });
-    this.leftOver = readdirSync(this.pendingDir).sort();
+    this.pending = new PendingFolder(join(stateDir, "eventbridge", "pending"));
   }
 
   putRule(name: string, patternText: string, state: "ENABLED" | "DISABLED" = "ENABLED"): string {
@@ -89,8 +85,8 @@ export class EventBridgeService implements JsonService {
   put(event: Record<string, unknown>): Promise<void> {
     // Names sort in the order events were put, across restarts too.
     this.sequence += 1;
-    const name = `${Date.now().toString().padStart(14, "0")}-${String(this.sequence).padStart(9, "0")}-${randomUUID()}.json`;
-    writeJsonAtomic(join(this.pendingDir, name), event);
+    const name = `${Date.now().toString().padStart(14, "0")}-${String(this.sequence).padStart(9, "0")}-${randomUUID()}`;
+    this.pending.write(name, event);
     return this.track(name, event);
   }
 
@@ -100,24 +96,16 @@ export class EventBridgeService implements JsonService {
    */
   resumePending(): number {
     let resumed = 0;
-    for (const name of this.leftOver.splice(0)) {
-      // A temporary file left by a crash never became an accepted event.
-      if (!name.endsWith(".json")) {
-        rmSync(join(this.pendingDir, name), { force: true });
-        continue;
-      }
-      const event = readJsonFile(join(this.pendingDir, name), undefined);
-      if (!isRecord(event)) continue;
-      void this.track(name, event);
+    for (const { name, value } of this.pending.takeLeftOver()) {
+      if (!isRecord(value)) continue;
+      void this.track(name, value);
       resumed += 1;
     }
     return resumed;
   }
 
   private track(name: string, event: Record<string, unknown>): Promise<void> {
-    const delivery = this.deliver(event).finally(() =>
-      rmSync(join(this.pendingDir, name), { force: true }),
-    );
+    const delivery = this.deliver(event).finally(() => this.pending.remove(name));
     this.inFlight.add(delivery);
     void delivery.finally(() => this.inFlight.delete(delivery));
     return delivery;

@@ -12,13 +12,14 @@
 // `resumePending()` on the next start, and the outbox file is named per message and
 // subscription, so a resumed delivery never writes a second email.
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { AwsError, escapeXml, isRecord, readBody, requestId, sendXml } from "./http.js";
 import type { LogsService } from "./logs.js";
+import { PendingFolder } from "./pending.js";
 
 const XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/";
 
@@ -102,9 +103,7 @@ function policyOf(protocol: string) {
 export class SnsService {
   private readonly path: string;
   private readonly outbox: string;
-  private readonly pendingDir: string;
-  /** What the previous process left undelivered, read before this one accepts anything. */
-  private readonly leftOver: string[];
+  private readonly pending: PendingFolder;
   private readonly deadLetterPath: string;
   private readonly logs: LogsService | undefined;
   private readonly backoffBaseMs: number;
@@ -128,10 +127,8 @@ export class SnsService {
   ) {
     this.path = join(stateDir, "sns", "topics.json");
     this.outbox = join(stateDir, "outbox");
-    this.pendingDir = join(stateDir, "sns", "pending");
+    this.pending = new PendingFolder(join(stateDir, "sns", "pending"));
     this.deadLetterPath = join(stateDir, "sns", "dead-letters.json");
-    mkdirSync(this.pendingDir, { recursive: true });
-    this.leftOver = readdirSync(this.pendingDir).sort();
     this.logs = options.logs;
     this.backoffBaseMs = options.backoffBaseMs ?? 10_000;
     this.topics = readJsonFile(this.path, {}) as Record<string, Topic>;
@@ -252,16 +249,9 @@ export class SnsService {
    */
   resumePending(): number {
     let resumed = 0;
-    // Only what an earlier process left: a message accepted since is being delivered already.
-    for (const name of this.leftOver.splice(0)) {
-      // A temporary file left by a crash never became an accepted message.
-      if (!name.endsWith(".json")) {
-        rmSync(join(this.pendingDir, name), { force: true });
-        continue;
-      }
-      const pending = readJsonFile(join(this.pendingDir, name), undefined);
-      if (!isPendingMessage(pending)) continue;
-      this.track(pending);
+    for (const { value } of this.pending.takeLeftOver()) {
+      if (!isPendingMessage(value)) continue;
+      this.track(value);
       resumed += 1;
     }
     return resumed;
@@ -354,8 +344,7 @@ export class SnsService {
       if (final) {
         if (!outcome.ok) this.deadLetter(pending.notification, owed, outcome);
         pending.owed = pending.owed.filter((o) => o !== owed);
-        if (pending.owed.length === 0)
-          rmSync(this.pendingPath(pending.notification.messageId), { force: true });
+        if (pending.owed.length === 0) this.pending.remove(pending.notification.messageId);
         else this.savePending(pending);
         return;
       }
@@ -516,12 +505,8 @@ export class SnsService {
     writeJsonAtomic(this.deadLetterPath, letters);
   }
 
-  private pendingPath(messageId: string): string {
-    return join(this.pendingDir, `${messageId}.json`);
-  }
-
   private savePending(pending: PendingMessage): void {
-    writeJsonAtomic(this.pendingPath(pending.notification.messageId), pending);
+    this.pending.write(pending.notification.messageId, pending);
   }
 
   private topic(arn: string): Topic {
