@@ -1,9 +1,13 @@
 /**
- * Configuration from the function's environment, read once at init and checked with a schema,
- * so a missing variable fails with its name instead of as `undefined` deep inside a call.
+ * The one configuration module: the function's environment (the stack sets the same variables
+ * on every function, serverless.yml `provider.environment`), parsed with one schema the first
+ * time a function needs it and kept for the life of the execution environment. A missing or
+ * malformed variable fails with its name, every such variable at once, instead of as
+ * `undefined` deep inside a call.
  */
 import { z } from "zod";
-import type { InstanceDefaults } from "../core/pipeline-input.js";
+import type { LaunchSettings } from "../app/launch.js";
+import type { ApiSettings } from "../app/runs.js";
 
 const InstanceType = z
   .string()
@@ -16,52 +20,78 @@ const Environment = z.object({
   MODELS_TABLE: z.string().min(1),
   NOTICE_TOPIC_ARN: z.string().startsWith("arn:"),
   PIPELINE_ARN: z.string().startsWith("arn:"),
+  PREDICT_ARN: z.string().startsWith("arn:"),
   CODE_SHA256: z.string().regex(/^[0-9a-f]{64}$/, "must be the sha256 of sourcedir.tar.gz"),
   SLACK_WEBHOOK_PARAMETER: z.string().min(1),
   API_TOKEN_PARAMETER: z.string().startsWith("/"),
-  PREDICT_ARN: z.string().startsWith("arn:"),
   PROCESSING_INSTANCE_TYPE: InstanceType,
   TRAINING_INSTANCE_TYPE: InstanceType,
   IMAGE_TRAINING_INSTANCE_TYPE: InstanceType,
   TRANSFORM_INSTANCE_TYPE: InstanceType,
 });
-export type Environment = z.infer<typeof Environment>;
+type Environment = z.infer<typeof Environment>;
 
-/** The named variables, or an error listing every one that is missing or malformed. */
-export function readEnvironment<K extends keyof Environment>(
-  names: readonly K[],
-  env: NodeJS.ProcessEnv = process.env,
-): Pick<Environment, K> {
-  const values: Partial<Record<K, string>> = {};
-  const problems: string[] = [];
-  for (const name of names) {
-    const parsed = Environment.shape[name].safeParse(env[name]);
-    if (parsed.success) values[name] = parsed.data;
-    else
-      problems.push(
-        `${name}: ${env[name] === undefined ? "not set" : parsed.error.issues[0]?.message}`,
-      );
-  }
-  if (problems.length > 0)
-    throw new Error(`function configuration is incomplete: ${problems.join("; ")}`);
-  return values as Pick<Environment, K>;
+/** What the functions are configured with, in the shapes the workflows take. */
+export interface Config {
+  region: string;
+  bucket: string;
+  tables: { runs: string; models: string };
+  noticeTopicArn: string;
+  stateMachines: { pipeline: string; predict: string };
+  parameters: { slackWebhook: string; apiToken: string };
+  /** Every run the functions start: the region, the ml/ code's hash, the instance defaults. */
+  launch: LaunchSettings;
+  /** The REST API's run routes: `launch` plus the data bucket. */
+  api: ApiSettings;
 }
 
-/** The deployment's default instance types (stack parameters, passed as variables). */
-export function instanceDefaults(env: NodeJS.ProcessEnv = process.env): InstanceDefaults {
-  const values = readEnvironment(
-    [
-      "PROCESSING_INSTANCE_TYPE",
-      "TRAINING_INSTANCE_TYPE",
-      "IMAGE_TRAINING_INSTANCE_TYPE",
-      "TRANSFORM_INSTANCE_TYPE",
-    ],
-    env,
-  );
-  return {
-    processing: values.PROCESSING_INSTANCE_TYPE,
-    training: values.TRAINING_INSTANCE_TYPE,
-    trainingImages: values.IMAGE_TRAINING_INSTANCE_TYPE,
-    transform: values.TRANSFORM_INSTANCE_TYPE,
+export class ConfigurationInvalid extends Error {
+  override readonly name = "ConfigurationInvalid";
+}
+
+/** The configuration in `env`, or ConfigurationInvalid naming every variable at fault. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = Environment.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `${name}: ${env[name] === undefined ? "not set" : issue.message}`;
+    });
+    throw new ConfigurationInvalid(`function configuration is incomplete: ${problems.join("; ")}`);
+  }
+  return fromEnvironment(parsed.data);
+}
+
+function fromEnvironment(env: Environment): Config {
+  const launch: LaunchSettings = {
+    region: env.AWS_REGION,
+    codeSha256: env.CODE_SHA256,
+    instanceDefaults: {
+      processing: env.PROCESSING_INSTANCE_TYPE,
+      training: env.TRAINING_INSTANCE_TYPE,
+      trainingImages: env.IMAGE_TRAINING_INSTANCE_TYPE,
+      transform: env.TRANSFORM_INSTANCE_TYPE,
+    },
   };
+  return {
+    region: env.AWS_REGION,
+    bucket: env.DATA_BUCKET,
+    tables: { runs: env.RUNS_TABLE, models: env.MODELS_TABLE },
+    noticeTopicArn: env.NOTICE_TOPIC_ARN,
+    stateMachines: { pipeline: env.PIPELINE_ARN, predict: env.PREDICT_ARN },
+    parameters: {
+      slackWebhook: env.SLACK_WEBHOOK_PARAMETER,
+      apiToken: env.API_TOKEN_PARAMETER,
+    },
+    launch,
+    api: { ...launch, bucket: env.DATA_BUCKET },
+  };
+}
+
+let parsed: Config | undefined;
+
+/** This function's configuration, parsed from process.env once. */
+export function config(): Config {
+  parsed ??= parseConfig(process.env);
+  return parsed;
 }

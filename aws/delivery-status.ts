@@ -7,6 +7,7 @@
  */
 import { type CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { z } from "zod";
+import type { DeliveryStatusReader } from "../app/ports.js";
 import type { DeliveryStatusRecord } from "../core/run-view.js";
 
 const StatusRecord = z.object({
@@ -33,7 +34,7 @@ export function deliveryStatusGroups(topicArn: string): { success: string; failu
   return { success, failure: `${success}/Failure` };
 }
 
-export class DeliveryStatusLogs {
+export class DeliveryStatusLogs implements DeliveryStatusReader {
   constructor(
     private readonly logs: CloudWatchLogsClient,
     private readonly topicArn: string,

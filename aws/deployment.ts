@@ -1,13 +1,14 @@
 /**
  * What `modeldrop deploy` asks of AWS beyond `serverless deploy`: the deployed stack's outputs,
- * and the ml/ code archive stored content-addressed at `code/<sha256>/` in the data bucket
- * (the local cloud's set-up stores it the same way).
+ * the ml/ code archive stored content-addressed at `code/<sha256>/` in the data bucket, and the
+ * API token as a SecureString. The local cloud's set-up stores the code and the token the same
+ * way, through the same `deployment`, pointed at the local endpoint.
  */
 
 import { readFileSync } from "node:fs";
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { GetParameterCommand, PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 
 export interface StagedCode {
   sha256: string;
@@ -100,4 +101,41 @@ export async function putSecret(ssm: SSMClient, name: string, value: string): Pr
   );
 }
 
-export { CloudFormationClient };
+/**
+ * Where a deployment's calls go: AWS in `region` with the current credentials (AWS_PROFILE or
+ * the usual AWS_* variables), or, with `endpoint`, a local cloud, which takes any credentials.
+ * Not the Lambda functions' clients (aws/clients.ts): those take the region and endpoint from
+ * their environment, a deployment names them.
+ */
+export interface DeploymentTarget {
+  region: string;
+  endpoint?: string;
+}
+
+/** The deployment calls above, bound to clients for one target. */
+export interface Deployment {
+  stackOutputs(stackName: string): Promise<Record<string, string> | undefined>;
+  uploadCode(bucket: string, code: StagedCode): Promise<void>;
+  ensureSecret(name: string, value: () => string): Promise<boolean>;
+  putSecret(name: string, value: string): Promise<void>;
+}
+
+export function deployment(target: DeploymentTarget): Deployment {
+  const config = target.endpoint
+    ? {
+        region: target.region,
+        endpoint: target.endpoint,
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      }
+    : { region: target.region };
+  const cloudFormation = new CloudFormationClient(config);
+  // The local cloud serves every bucket on one host, so S3 is asked path-style there.
+  const s3 = new S3Client({ ...config, forcePathStyle: Boolean(target.endpoint) });
+  const ssm = new SSMClient(config);
+  return {
+    stackOutputs: (stackName) => stackOutputs(cloudFormation, stackName),
+    uploadCode: (bucket, code) => uploadCode(s3, bucket, code),
+    ensureSecret: (name, value) => ensureSecret(ssm, name, value),
+    putSecret: (name, value) => putSecret(ssm, name, value),
+  };
+}

@@ -8,20 +8,9 @@ import {
   DescribeLogStreamsCommand,
   GetLogEventsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
+import type { JobLogReader, LogPage } from "../app/ports.js";
 
-export interface LogEvent {
-  timestamp: number;
-  message: string;
-}
-
-export interface LogTail {
-  stream?: string;
-  events: LogEvent[];
-  /** The forward token after these events; undefined while the job has not logged yet. */
-  next?: string;
-}
-
-export class JobLogs {
+export class JobLogs implements JobLogReader {
   constructor(private readonly logs: CloudWatchLogsClient) {}
 
   /** The job's (first instance's) stream, or undefined while it has none. */
@@ -46,7 +35,7 @@ export class JobLogs {
     stream: string,
     limit: number,
     from: "tail" | "head" | { token: string },
-  ): Promise<LogTail> {
+  ): Promise<LogPage> {
     const page = await this.logs.send(
       new GetLogEventsCommand({
         logGroupName: group,

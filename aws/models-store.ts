@@ -8,45 +8,24 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { Conflict, InvalidRequest, NotFound } from "../core/errors.js";
-import {
-  type Approval,
-  type Decision,
-  decideApproval,
-  type ModelSchema,
-} from "../core/registry.js";
+import { z } from "zod";
+import type { ApprovalChange, ModelRegistry } from "../app/ports.js";
+import { Conflict, InvalidRequest, parseStored } from "../core/errors.js";
+import { type ModelName, ModelVersion } from "../core/registry.js";
 import { isConditionFailure } from "./runs-store.js";
-
-export type { Approval };
 
 /** Counter items carry `listed = "model"`, so the byName index lists model names by Query. */
 const LISTED = "model";
 
-export interface ModelVersion {
-  modelName: string;
-  version: number;
-  artifact: string;
-  sageMakerModel: string;
-  runId: string;
-  metrics: Record<string, number>;
-  approval: Approval;
-  /** Who set the approval and when ("quality-gate" when the run approved it). */
-  decidedBy?: string;
-  decidedAt?: string;
-  reason?: string;
-  createdAt: string;
-  /** What the version takes and predicts (from preprocess's profile.json). */
-  schema?: ModelSchema;
-  /** Set when the schema differs from the version before it, which kept this one Pending. */
-  schemaChange?: string;
+function storedVersion(item: Record<string, unknown>): ModelVersion {
+  return parseStored(
+    ModelVersion,
+    item,
+    `version ${String(item.version)} of model ${String(item.modelName)} in the Models table`,
+  );
 }
 
-export interface ModelName {
-  name: string;
-  latestVersion: number;
-}
-
-export class ModelsStore {
+export class ModelsStore implements ModelRegistry {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
@@ -92,10 +71,14 @@ export class ModelsStore {
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    const names = (page.Items ?? []).map((item) => ({
-      name: String(item.modelName),
-      latestVersion: Number(item.latest),
-    }));
+    const names: ModelName[] = (page.Items ?? []).map((item) => {
+      const counter = parseStored(
+        Counter,
+        item,
+        `the version counter of model ${String(item.modelName)} in the Models table`,
+      );
+      return { name: counter.modelName, latestVersion: counter.latest };
+    });
     const last = page.LastEvaluatedKey;
     return {
       names,
@@ -108,7 +91,8 @@ export class ModelsStore {
     const page = await this.db.send(
       new QueryCommand({ ...this.versionsNewestFirst(modelName), Limit: 1 }),
     );
-    return page.Items?.[0] as ModelVersion | undefined;
+    const item = page.Items?.[0];
+    return item ? storedVersion(item) : undefined;
   }
 
   /** The Query of a model's versions (not its counter, version 0), newest first. */
@@ -133,42 +117,31 @@ export class ModelsStore {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      versions.push(...((page.Items ?? []) as ModelVersion[]));
+      versions.push(...(page.Items ?? []).map(storedVersion));
       start = page.LastEvaluatedKey;
     } while (start);
     return versions;
   }
 
   /**
-   * Approves or rejects a version with a conditional write on the approval it was read with,
-   * so of two reviewers deciding at once one wins and the other gets a conflict.
+   * Sets a version's approval with a conditional write on the approval it was read with, so of
+   * two reviewers deciding at once one wins and the other gets a conflict.
    */
-  async decide(
-    modelName: string,
-    version: number,
-    decision: Decision,
-    by: string,
-    at: Date,
-    reason?: string,
-  ): Promise<ModelVersion> {
-    const current = (await this.versions(modelName)).find((v) => v.version === version);
-    if (!current)
-      throw new NotFound("model-version", `model ${modelName} has no version ${version}`);
-    const approval = decideApproval(current.approval, decision);
-    const fields: Partial<ModelVersion> = {
-      approval,
-      decidedBy: by,
-      decidedAt: at.toISOString(),
-      ...(reason ? { reason } : {}),
+  async setApproval(current: ModelVersion, change: ApprovalChange): Promise<ModelVersion> {
+    const fields: Record<string, string> = {
+      approval: change.approval,
+      decidedBy: change.decidedBy,
+      decidedAt: change.decidedAt,
+      ...(change.reason ? { reason: change.reason } : {}),
     };
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { modelName, version },
+          Key: { modelName: current.modelName, version: current.version },
           UpdateExpression: `SET ${Object.keys(fields)
             .map((k) => `#${k} = :${k}`)
-            .join(", ")}${reason ? "" : " REMOVE #reason"}`,
+            .join(", ")}${change.reason ? "" : " REMOVE #reason"}`,
           ConditionExpression: "#approval = :was",
           ExpressionAttributeNames: {
             ...Object.fromEntries(Object.keys(fields).map((k) => [`#${k}`, k])),
@@ -190,9 +163,12 @@ export class ModelsStore {
       throw error;
     }
     const { reason: _old, ...rest } = current;
-    return { ...rest, ...fields };
+    return { ...rest, ...change };
   }
 }
+
+/** The per-name counter item (version 0): the newest version number handed out. */
+const Counter = z.object({ modelName: z.string(), latest: z.number().int() });
 
 function decodeNameCursor(cursor: string): Record<string, unknown> {
   const name = Buffer.from(cursor, "base64url").toString("utf8");

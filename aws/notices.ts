@@ -1,11 +1,12 @@
 /** Publishing a run's notice to the SNS topic (email and Slack subscribe to it). */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { NoticeChannel } from "../app/ports.js";
 import type { Notice } from "../core/notice.js";
 
 /** The message attribute that names the run, so subscribers (the Slack notifier) can record on it. */
 export const RUN_ID_ATTRIBUTE = "runId";
 
-export class NoticePublisher {
+export class NoticePublisher implements NoticeChannel {
   constructor(
     private readonly sns: SNSClient,
     private readonly topicArn: string,

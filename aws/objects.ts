@@ -9,14 +9,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { ObjectHead, ObjectStore, PresignedPost } from "../app/ports.js";
 import { InvalidRequest } from "../core/errors.js";
-
-export interface ObjectHead {
-  size: number;
-  lastModified: Date | undefined;
-  metadata: Record<string, string>;
-  versionId: string | undefined;
-}
 
 export function isMissing(error: unknown): boolean {
   return (
@@ -25,7 +19,7 @@ export function isMissing(error: unknown): boolean {
   );
 }
 
-export class Objects {
+export class Objects implements ObjectStore {
   constructor(private readonly s3: S3Client) {}
 
   /** The object's head, or undefined when it (or that version) does not exist. */
@@ -114,7 +108,7 @@ export class Objects {
     maxBytes: number,
     fields: Record<string, string>,
     seconds: number,
-  ): Promise<{ url: string; fields: Record<string, string> }> {
+  ): Promise<PresignedPost> {
     return createPresignedPost(this.s3, {
       Bucket: bucket,
       Key: key,

@@ -1,7 +1,8 @@
 /** Starting executions of the training pipeline, idempotently by name. */
 import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
+import type { Executions } from "../app/ports.js";
 
-export class PipelineStarter {
+export class PipelineStarter implements Executions {
   constructor(
     private readonly sfn: SFNClient,
     private readonly stateMachineArn: string,

@@ -1,39 +1,47 @@
 /**
- * The composition root: the stores and publishers handlers use, each made once on first use
- * from the function's environment (a missing variable fails with its name).
+ * The composition root: the AWS implementations of the application's ports (app/ports.ts),
+ * each made on first use from the function's configuration, so importing a handler reads no
+ * environment and a missing variable fails with its name when a port first needs it.
  */
+import type { Ports } from "../app/ports.js";
 import { dynamo, logs, s3, sfn, sns, ssm } from "./clients.js";
-import { readEnvironment } from "./config.js";
+import { config } from "./config.js";
 import { DeliveryStatusLogs } from "./delivery-status.js";
 import { JobLogs } from "./job-logs.js";
+import { logger } from "./logger.js";
 import { ModelsStore } from "./models-store.js";
 import { NoticePublisher } from "./notices.js";
 import { Objects } from "./objects.js";
 import { PipelineStarter } from "./pipeline.js";
 import { RunsStore } from "./runs-store.js";
-import { SecretReader } from "./secrets.js";
+import { SsmSecrets } from "./secrets.js";
 
-function once<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => {
-    value ??= make();
-    return value;
-  };
+/** An object whose properties are each made on first read and kept. */
+function lazily<T extends object>(makers: { [K in keyof T]: () => T[K] }): T {
+  const made: Partial<T> = {};
+  const ports = {} as T;
+  for (const name of Object.keys(makers) as (keyof T)[]) {
+    Object.defineProperty(ports, name, {
+      enumerable: true,
+      get: () => {
+        made[name] ??= makers[name]();
+        return made[name];
+      },
+    });
+  }
+  return ports;
 }
 
-export const root = {
-  runs: once(() => new RunsStore(dynamo(), readEnvironment(["RUNS_TABLE"]).RUNS_TABLE)),
-  models: once(() => new ModelsStore(dynamo(), readEnvironment(["MODELS_TABLE"]).MODELS_TABLE)),
-  objects: once(() => new Objects(s3())),
-  pipeline: once(() => new PipelineStarter(sfn(), readEnvironment(["PIPELINE_ARN"]).PIPELINE_ARN)),
-  notices: once(
-    () => new NoticePublisher(sns(), readEnvironment(["NOTICE_TOPIC_ARN"]).NOTICE_TOPIC_ARN),
-  ),
-  predictions: once(() => new PipelineStarter(sfn(), readEnvironment(["PREDICT_ARN"]).PREDICT_ARN)),
-  secrets: once(() => new SecretReader(ssm())),
-  jobLogs: once(() => new JobLogs(logs())),
-  deliveryStatus: once(
-    () => new DeliveryStatusLogs(logs(), readEnvironment(["NOTICE_TOPIC_ARN"]).NOTICE_TOPIC_ARN),
-  ),
-};
-export type Root = typeof root;
+export const ports: Ports = lazily<Ports>({
+  runs: () => new RunsStore(dynamo(), config().tables.runs),
+  models: () => new ModelsStore(dynamo(), config().tables.models),
+  objects: () => new Objects(s3()),
+  pipeline: () => new PipelineStarter(sfn(), config().stateMachines.pipeline),
+  predictions: () => new PipelineStarter(sfn(), config().stateMachines.predict),
+  notices: () => new NoticePublisher(sns(), config().noticeTopicArn),
+  jobLogs: () => new JobLogs(logs()),
+  deliveryStatus: () => new DeliveryStatusLogs(logs(), config().noticeTopicArn),
+  secrets: () => new SsmSecrets(ssm()),
+  log: () => logger,
+  now: () => () => new Date(),
+});

@@ -10,23 +10,10 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { InvalidRequest, NotFound } from "../core/errors.js";
-import type { NoticeDelivery, Run } from "../core/run-record.js";
-import { type RunStatus, TERMINAL_STATUSES } from "../core/runs.js";
-
-/** A NotFound (404 through the API), named for Step Functions' Catch and the logs. */
-export class RunNotFound extends NotFound {
-  override readonly name = "RunNotFound";
-  constructor(message: string) {
-    super("run", message);
-  }
-}
-
-type Guard =
-  /** The run exists and has not ended: status changes and progress. */
-  | "running"
-  /** The run exists, whatever its status: the report, the notice stamp. */
-  | "exists";
+import type { RunFilter, RunGuard, RunListPage, RunRepository } from "../app/ports.js";
+import { InvalidRequest, parseStored, RunNotFound } from "../core/errors.js";
+import { type NoticeDelivery, Run } from "../core/run-record.js";
+import { TERMINAL_STATUSES } from "../core/runs.js";
 
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
@@ -50,18 +37,6 @@ const INDEXES = {
   byCreated: "listed",
 } as const;
 type ListingIndex = keyof typeof INDEXES;
-
-export interface RunFilter {
-  status?: RunStatus | undefined;
-  model?: string | undefined;
-  dataset?: string | undefined;
-  kind?: "train" | "predict" | undefined;
-}
-
-export interface RunListPage {
-  runs: Run[];
-  next?: string;
-}
 
 /**
  * The index a listing queries and the filters left for its FilterExpression. The most selective
@@ -130,7 +105,12 @@ function storedItem(run: Run): Record<string, unknown> {
   return { ...run, listed: LISTED, ...(run.dataset.name ? { datasetName: run.dataset.name } : {}) };
 }
 
-export class RunsStore {
+/** A stored item as a run record (the index attributes dropped), or StoredDataInvalid. */
+function storedRun(item: Record<string, unknown>): Run {
+  return parseStored(Run, item, `run ${String(item.id)} in the Runs table`);
+}
+
+export class RunsStore implements RunRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
@@ -157,7 +137,7 @@ export class RunsStore {
     const found = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: true }),
     );
-    return found.Item as Run | undefined;
+    return found.Item ? storedRun(found.Item) : undefined;
   }
 
   async require(id: string): Promise<Run> {
@@ -170,7 +150,7 @@ export class RunsStore {
    * Sets top-level fields (and `updatedAt`). Returns false, writing nothing, when the guard does
    * not hold: the run is missing, or it has ended and the guard is "running".
    */
-  async update(id: string, fields: Partial<Run>, guard: Guard = "running"): Promise<boolean> {
+  async update(id: string, fields: Partial<Run>, guard: RunGuard = "running"): Promise<boolean> {
     const entries = Object.entries({ ...fields, updatedAt: new Date().toISOString() }).filter(
       ([, value]) => value !== undefined,
     );
@@ -245,7 +225,7 @@ export class RunsStore {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      found.push(...((page.Items ?? []) as Run[]));
+      found.push(...(page.Items ?? []).map(storedRun));
       start = page.LastEvaluatedKey;
       if (conditions.length > 0) read = Math.min(read * 2, MAX_READ);
       else read = 0;

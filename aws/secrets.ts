@@ -1,9 +1,10 @@
 /** SecureString parameters, read at run time (never from the environment) and cached briefly. */
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import type { SecretReader } from "../app/ports.js";
 
 const CACHE_MS = 5 * 60 * 1000;
 
-export class SecretReader {
+export class SsmSecrets implements SecretReader {
   private readonly cache = new Map<string, { value: string | undefined; until: number }>();
 
   constructor(private readonly ssm: SSMClient) {}

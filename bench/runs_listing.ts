@@ -22,9 +22,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import type { RunCost } from "../core/cost.js";
-import type { JobKind } from "../core/pipeline-input.js";
-import type { Run } from "../core/run-record.js";
+import type { JobKind, Run, RunCost } from "../core/run-record.js";
 import { newRunId, type RunStatus, runIdForDrop } from "../core/runs.js";
 import { startPipelineCloud } from "../test/integration/pipeline-stack.js";
 

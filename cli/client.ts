@@ -5,21 +5,54 @@
  */
 import { existsSync, openAsBlob, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import type { z } from "zod";
+import { z } from "zod";
 import { Problem } from "../core/api.js";
 import { TOKEN_FILE } from "./local-stack.js";
 
 /** The local cloud's HTTP API port (`modeldrop up --api-port`). */
 export const LOCAL_API = "http://127.0.0.1:4567";
 
-/** A failure the CLI reports as one line and a non-zero exit. */
+/**
+ * What a failure is, beyond its message: a kebab-case code like the API's own problem codes
+ * (the API's code itself when the API answered with a problem), and the HTTP status and the
+ * field at fault when there are.
+ */
+export interface ErrorDetail {
+  code?: string;
+  status?: number;
+  field?: string;
+}
+
+/** What a failing command prints on stderr under --json: one line of this. */
+export const ErrorOutput = z.object({
+  error: z.object({
+    code: z.string().describe("kebab-case; the API's own problem code when the API answered one"),
+    message: z.string(),
+    exitCode: z.int().describe("the command's exit status: 1, 2 or 3"),
+    status: z.int().optional().describe("the HTTP status, when there was an answer"),
+    field: z.string().optional().describe("the flag, option or request field at fault"),
+  }),
+});
+export type ErrorOutput = z.infer<typeof ErrorOutput>;
+
+/** A code for each exit code, for failures that name none. */
+const DEFAULT_CODES: Record<number, string> = { 1: "failed", 2: "usage", 3: "api-unusable" };
+
+/** A failure the CLI reports as one line (of JSON under --json) and a non-zero exit. */
 export class CliError extends Error {
   override readonly name = "CliError";
+  readonly code: string;
+  readonly status: number | undefined;
+  readonly field: string | undefined;
   constructor(
     message: string,
     readonly exitCode = 1,
+    detail: ErrorDetail = {},
   ) {
     super(message);
+    this.code = detail.code ?? DEFAULT_CODES[exitCode] ?? "failed";
+    this.status = detail.status;
+    this.field = detail.field;
   }
 }
 
@@ -47,6 +80,7 @@ export function connection(flags: {
       throw new CliError(
         `no API token: pass --token or set MODELDROP_TOKEN (a local cloud keeps its token in ${file}; start one with \`npx modeldrop up\`)`,
         2,
+        { code: "no-token" },
       );
     token = readFileSync(file, "utf8").trim();
   }
@@ -83,6 +117,7 @@ export class Api {
       throw new CliError(
         `cannot reach the modeldrop API at ${this.connection.endpoint} (${reason}); is \`npx modeldrop up\` running?`,
         3,
+        { code: "unreachable" },
       );
     }
     const text = await response.text();
@@ -93,23 +128,34 @@ export class Api {
       throw new CliError(
         `${method} ${path}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`,
         3,
+        { code: "unexpected-answer", status: response.status },
       );
     }
     if (!response.ok) {
       const problem = Problem.safeParse(parsed);
-      if (problem.success) throw new CliError(`${problem.data.detail} (${problem.data.code})`);
+      if (problem.success)
+        throw new CliError(`${problem.data.detail} (${problem.data.code})`, 1, {
+          code: problem.data.code,
+          status: response.status,
+          ...(problem.data.field === undefined ? {} : { field: problem.data.field }),
+        });
       if (response.status === 401 || response.status === 403)
         throw new CliError(
           `the API refused the token (HTTP ${response.status}); check --token or MODELDROP_TOKEN`,
           3,
+          { code: "token-refused", status: response.status },
         );
-      throw new CliError(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`, 3);
+      throw new CliError(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`, 3, {
+        code: "unexpected-answer",
+        status: response.status,
+      });
     }
     const checked = schema.safeParse(parsed);
     if (!checked.success)
       throw new CliError(
         `${method} ${path}: the answer is not what this CLI expects: ${checked.error.issues[0]?.message}`,
         3,
+        { code: "unexpected-answer", status: response.status },
       );
     return checked.data;
   }
@@ -134,6 +180,8 @@ export async function postFile(
     const message = /<Message>([^<]+)<\/Message>/.exec(text)?.[1];
     throw new CliError(
       `the upload was refused: ${code ?? response.status}${message ? `: ${message}` : ""}`,
+      1,
+      { code: "upload-refused", status: response.status },
     );
   }
   return response.headers.get("x-amz-version-id") ?? undefined;

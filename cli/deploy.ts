@@ -9,28 +9,58 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SSMClient } from "@aws-sdk/client-ssm";
-import { CloudFormationClient, ensureSecret, stackOutputs, uploadCode } from "../aws/deployment.js";
+import { deployment } from "../aws/deployment.js";
+import { CliError } from "./client.js";
 import { buildCode } from "./stage-code.js";
+import { type Flags, HELP_FLAGS } from "./usage.js";
 
-const USAGE = `usage: modeldrop deploy [--stage dev] [--region us-east-1] [--email ADDRESS]
-                        [--slack-parameter NAME] [--processing-instance TYPE]
-                        [--training-instance TYPE] [--image-training-instance TYPE]
-                        [--transform-instance TYPE] [--dry-run]
+const instance = (step: string) =>
+  ({
+    type: "string",
+    value: "TYPE",
+    description: `the SageMaker instance type for ${step} (default: serverless.yml's)`,
+  }) as const;
 
-Deploys modeldrop to the AWS account of your current credentials (AWS_PROFILE, or the usual
-AWS_* variables). --dry-run prints what it would run and store, and touches nothing.`;
+/** `modeldrop deploy`'s flags: what `deployPlan` parses and `modeldrop deploy --help` lists. */
+export const DEPLOY_FLAGS = {
+  stage: {
+    type: "string",
+    default: "dev",
+    value: "S",
+    description: "the stage; the stack is modeldrop-<stage> (default dev)",
+  },
+  region: {
+    type: "string",
+    value: "R",
+    description: "the AWS region (default AWS_REGION, then us-east-1)",
+  },
+  email: { type: "string", value: "ADDRESS", description: "where each run's notice is emailed" },
+  "slack-parameter": {
+    type: "string",
+    value: "NAME",
+    description: "the SSM parameter that holds a Slack webhook URL for notices",
+  },
+  "processing-instance": instance("preprocessing and evaluation"),
+  "training-instance": instance("training"),
+  "image-training-instance": instance("training on images"),
+  "transform-instance": instance("batch predictions"),
+  "dry-run": {
+    type: "boolean",
+    default: false,
+    description: "print what it would run and store, and touch nothing",
+  },
+  ...HELP_FLAGS,
+} as const satisfies Flags;
 
 /** CLI flag → the serverless.yml `param` it sets. */
-const PARAMETERS = {
-  email: "noticeEmail",
-  "slack-parameter": "slackWebhookParameter",
-  "processing-instance": "processingInstanceType",
-  "training-instance": "trainingInstanceType",
-  "image-training-instance": "imageTrainingInstanceType",
-  "transform-instance": "transformInstanceType",
-} as const;
+const PARAMETERS = [
+  ["email", "noticeEmail"],
+  ["slack-parameter", "slackWebhookParameter"],
+  ["processing-instance", "processingInstanceType"],
+  ["training-instance", "trainingInstanceType"],
+  ["image-training-instance", "imageTrainingInstanceType"],
+  ["transform-instance", "transformInstanceType"],
+] as const;
 
 export interface DeployPlan {
   stackName: string;
@@ -40,33 +70,19 @@ export interface DeployPlan {
   codeSha256: string;
 }
 
-export function deployPlan(
-  argv: string[],
-  codeSha256: string,
-): DeployPlan | { error: string } | "help" {
-  const options = Object.fromEntries(
-    Object.keys(PARAMETERS).map((flag) => [flag, { type: "string" as const }]),
-  );
-  let values: Record<string, string | boolean | undefined>;
+export function deployPlan(argv: string[], codeSha256: string): DeployPlan | { error: string } {
+  let values: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof DEPLOY_FLAGS }>
+  >["values"];
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        ...options,
-        stage: { type: "string", default: "dev" },
-        region: { type: "string", default: process.env.AWS_REGION ?? "us-east-1" },
-        "dry-run": { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    }));
+    ({ values } = parseArgs({ args: argv, options: DEPLOY_FLAGS }));
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
-  if (values.help) return "help";
-  const stage = String(values.stage);
+  const stage = values.stage;
   if (!/^[a-zA-Z0-9-]{1,16}$/.test(stage))
     return { error: `--stage must be 1-16 letters, digits or hyphens, not ${stage}` };
-  const region = String(values.region);
+  const region = values.region ?? process.env.AWS_REGION ?? "us-east-1";
   const args = [
     "deploy",
     "--stage",
@@ -76,9 +92,9 @@ export function deployPlan(
     "--param",
     `codeSha256=${codeSha256}`,
   ];
-  for (const [flag, param] of Object.entries(PARAMETERS)) {
+  for (const [flag, param] of PARAMETERS) {
     const value = values[flag];
-    if (typeof value === "string" && value !== "") args.push("--param", `${param}=${value}`);
+    if (value) args.push("--param", `${param}=${value}`);
   }
   return { stackName: `modeldrop-${stage}`, region, serverlessArgs: args, codeSha256 };
 }
@@ -86,14 +102,7 @@ export function deployPlan(
 export async function deploy(argv: string[], projectRoot: string): Promise<number> {
   const code = buildCode(projectRoot);
   const plan = deployPlan(argv, code.sha256);
-  if (plan === "help") {
-    console.log(USAGE);
-    return 0;
-  }
-  if ("error" in plan) {
-    console.error(`modeldrop deploy: ${plan.error}\n${USAGE}`);
-    return 2;
-  }
+  if ("error" in plan) throw new CliError(plan.error, 2);
   const serverless = join(projectRoot, "node_modules", "serverless", "bin", "serverless.js");
   if (argv.includes("--dry-run")) {
     console.log(`code:   ${code.archive} (sha256 ${code.sha256})`);
@@ -101,26 +110,25 @@ export async function deploy(argv: string[], projectRoot: string): Promise<numbe
     console.log(`store:  s3://<DataBucketName of ${plan.stackName}>/code/${code.sha256}/`);
     return 0;
   }
-  const cloudFormation = new CloudFormationClient({ region: plan.region });
-  const s3 = new S3Client({ region: plan.region });
-  const before = await stackOutputs(cloudFormation, plan.stackName);
-  if (before?.DataBucketName) await uploadCode(s3, before.DataBucketName, code);
+  const aws = deployment({ region: plan.region });
+  const before = await aws.stackOutputs(plan.stackName);
+  if (before?.DataBucketName) await aws.uploadCode(before.DataBucketName, code);
   const result = spawnSync(process.execPath, [serverless, ...plan.serverlessArgs], {
     cwd: projectRoot,
     stdio: "inherit",
   });
-  if (result.status !== 0) {
-    console.error(`modeldrop deploy: serverless deploy ended with code ${result.status}`);
-    return 1;
-  }
-  const after = await stackOutputs(cloudFormation, plan.stackName);
-  if (!after?.DataBucketName) {
-    console.error(`modeldrop deploy: ${plan.stackName} has no DataBucketName output`);
-    return 1;
-  }
-  await uploadCode(s3, after.DataBucketName, code);
+  if (result.status !== 0)
+    throw new CliError(`serverless deploy ended with code ${result.status}`, 1, {
+      code: "deploy-failed",
+    });
+  const after = await aws.stackOutputs(plan.stackName);
+  if (!after?.DataBucketName)
+    throw new CliError(`${plan.stackName} has no DataBucketName output`, 1, {
+      code: "deploy-failed",
+    });
+  await aws.uploadCode(after.DataBucketName, code);
   const tokenParameter = after.ApiTokenParameterName ?? "";
-  const created = await ensureSecret(new SSMClient({ region: plan.region }), tokenParameter, () =>
+  const created = await aws.ensureSecret(tokenParameter, () =>
     randomBytes(32).toString("base64url"),
   );
   console.log(`deployed ${plan.stackName} in ${plan.region}`);

@@ -7,9 +7,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SSMClient } from "@aws-sdk/client-ssm";
-import { putSecret, type StagedCode, uploadCode } from "../aws/deployment.js";
+import { deployment, type StagedCode } from "../aws/deployment.js";
 import type { LocalCloud } from "../local/cloud.js";
 
 export const STACK_NAME = "modeldrop-dev";
@@ -41,15 +39,6 @@ export function localApiToken(stateDir: string): string {
   return token;
 }
 
-export function localClients(cloud: LocalCloud) {
-  const config = {
-    endpoint: cloud.endpoint,
-    region: cloud.region,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  };
-  return { s3: new S3Client({ ...config, forcePathStyle: true }), ssm: new SSMClient(config) };
-}
-
 /** Stores the code and the API token where the stack's functions and jobs read them. */
 export async function provisionLocalStack(
   cloud: LocalCloud,
@@ -60,9 +49,9 @@ export async function provisionLocalStack(
   const tokenParameter = outputs.ApiTokenParameterName;
   if (!bucket || !tokenParameter)
     throw new Error("the packaged stack has no DataBucketName or ApiTokenParameterName output");
-  const { s3, ssm } = localClients(cloud);
-  await uploadCode(s3, bucket, code);
+  const local = deployment({ region: cloud.region, endpoint: cloud.endpoint });
+  await local.uploadCode(bucket, code);
   const token = localApiToken(cloud.stateDir);
-  await putSecret(ssm, tokenParameter, token);
+  await local.putSecret(tokenParameter, token);
   return { bucket, token };
 }

@@ -2,13 +2,15 @@
 // REST operation over the API (local by default; --endpoint/--token or MODELDROP_ENDPOINT /
 // MODELDROP_TOKEN for a deployed one). Exit codes: 0 done (a run that SUCCEEDED), 1 the run or
 // request did not succeed (one line says why), 2 usage, 3 the API could not be reached or
-// refused the token.
+// refused the token. Under --json that line is JSON (ErrorOutput in cli/client.ts).
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ParseArgsConfig, parseArgs } from "node:util";
-import { ModelDetail, ModelPage, ModelVersionView } from "../core/api.js";
-import { Api, CliError, connection } from "./client.js";
-import { deploy } from "./deploy.js";
+import { LOG_STEPS, ModelDetail, ModelPage, ModelVersionView } from "../core/api.js";
+import { TASKS } from "../core/options.js";
+import { RUN_STATUSES } from "../core/runs.js";
+import packageJson from "../package.json" with { type: "json" };
+import { Api, CliError, connection, type ErrorOutput } from "./client.js";
+import { DEPLOY_FLAGS, deploy } from "./deploy.js";
 import {
   drop,
   follow,
@@ -24,52 +26,48 @@ import {
   summary,
 } from "./runs.js";
 import { demo, up } from "./up.js";
+import {
+  API_FLAGS,
+  type Command,
+  command,
+  type Flags,
+  flagLines,
+  HELP_FLAGS,
+  paragraph,
+} from "./usage.js";
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-const USAGE = `usage: modeldrop <command> [options]
-
-local cloud
-  up [--port N] [--api-port N] [--state-dir DIR]   run the local cloud (Ctrl-C stops it)
-  demo                                             up + drop the bundled dataset + follow it
-  token                                            print the local API token
-runs
-  drop <file> [--target COL] [--task T] [--model-name N] [--set key=value]... [--follow]
-  runs [--status S] [--model M] [--dataset NAME] [--limit N] [--cursor C]
-  show <id>            follow <id>            logs <id> [--step S] [--follow]
-  cancel <id>          retry <id> [--follow]  report <id> [--out FILE]
-models
-  models               approve <name> <version> [--reason R]     reject <name> <version> [--reason R]
-  predict <model> <file> [--version N] [--follow]
-AWS
-  deploy [--stage S] [--region R] [--email A] ...  (modeldrop deploy --help)
-
-every API command: --json, --endpoint URL, --token T (or MODELDROP_ENDPOINT, MODELDROP_TOKEN)`;
-
-const COMMON = {
-  json: { type: "boolean", default: false },
-  endpoint: { type: "string" },
-  token: { type: "string" },
-  "state-dir": { type: "string" },
-  help: { type: "boolean", default: false },
-} as const satisfies ParseArgsConfig["options"];
-
-function parse<O extends ParseArgsConfig["options"]>(argv: string[], options: O) {
-  try {
-    return parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true });
-  } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error), 2);
-  }
-}
-
-function positional(positionals: string[], index: number, name: string): string {
-  const value = positionals[index];
-  if (!value) throw new CliError(`missing <${name}>\n${USAGE}`, 2);
-  return value;
-}
-
 function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
+}
+
+/**
+ * A failure on stderr: `modeldrop <command>: <message>` (with the usage after a usage error),
+ * or under --json one line of JSON, the last on stderr, so `2>&1 >/dev/null | tail -1 | jq`
+ * reads it after any progress lines.
+ */
+function printError(
+  error: CliError,
+  options: { json: boolean; command?: string; usage?: string },
+): void {
+  if (options.json) {
+    const { code, message, exitCode, status, field } = error;
+    const output: ErrorOutput = {
+      error: {
+        code,
+        message,
+        exitCode,
+        ...(status === undefined ? {} : { status }),
+        ...(field === undefined ? {} : { field }),
+      },
+    };
+    console.error(JSON.stringify(output));
+    return;
+  }
+  const where = options.command ? `modeldrop ${options.command}` : "modeldrop";
+  const usage = error.code === "usage" && options.usage ? `\n${options.usage}` : "";
+  console.error(`${where}: ${error.message}${usage}`);
 }
 
 /** Follows a run to its end and prints it; the exit code says whether it succeeded. */
@@ -77,209 +75,12 @@ async function finish(api: Api, id: string, json: boolean): Promise<number> {
   const run = await follow(api, id);
   if (json) printJson(run);
   else console.log(summary(run));
-  if (runExit(run) !== 0) console.error(`modeldrop: ${reason(run)}`);
-  return runExit(run);
-}
-
-type Command = (argv: string[]) => Promise<number>;
-
-const COMMANDS: Record<string, Command> = {
-  up: (argv) => up(argv, PROJECT_ROOT),
-  demo: (argv) => demo(argv, PROJECT_ROOT),
-  deploy: (argv) => deploy(argv, PROJECT_ROOT),
-
-  token: async (argv) => {
-    const { values } = parse(argv, {});
-    console.log(connection({ stateDir: values["state-dir"], token: values.token }).token);
-    return 0;
-  },
-
-  drop: async (argv) => {
-    const { values, positionals } = parse(argv, {
-      target: { type: "string" },
-      task: { type: "string" },
-      "model-name": { type: "string" },
-      set: { type: "string", multiple: true },
-      follow: { type: "boolean", default: false },
-    });
-    const file = positional(positionals, 0, "file");
-    const options = optionsFromFlags({
-      target: values.target,
-      task: values.task,
-      modelName: values["model-name"],
-      set: values.set,
-    });
-    const api = apiFor(values);
-    const id = await drop(api, file, options);
-    if (values.follow) return finish(api, id, values.json);
-    if (values.json) printJson({ id, url: `/runs/${id}` });
-    else console.log(`run ${id} started; follow it with: npx modeldrop follow ${id}`);
-    return 0;
-  },
-
-  runs: async (argv) => {
-    const { values } = parse(argv, {
-      status: { type: "string" },
-      model: { type: "string" },
-      dataset: { type: "string" },
-      kind: { type: "string" },
-      limit: { type: "string" },
-      cursor: { type: "string" },
-    });
-    const page = await listRuns(apiFor(values), {
-      status: values.status,
-      model: values.model,
-      dataset: values.dataset,
-      kind: values.kind,
-      limit: values.limit,
-      cursor: values.cursor,
-    });
-    if (values.json) printJson(page);
-    else {
-      for (const run of page.runs)
-        console.log(
-          `${run.id}  ${run.status.padEnd(15)} ${run.createdAt}  ${run.kind.padEnd(7)} ${run.dataset.name}${run.modelVersion !== undefined ? `  → ${run.modelName} v${run.modelVersion}` : ""}`,
-        );
-      if (page.runs.length === 0) console.log("no runs");
-      if (page.next) console.log(`more: --cursor ${page.next}`);
-    }
-    return 0;
-  },
-
-  show: async (argv) => {
-    const { values, positionals } = parse(argv, {});
-    const run = await getRun(apiFor(values), positional(positionals, 0, "id"));
-    if (values.json) printJson(run);
-    else console.log(summary(run));
-    return 0;
-  },
-
-  follow: async (argv) => {
-    const { values, positionals } = parse(argv, {});
-    return finish(apiFor(values), positional(positionals, 0, "id"), values.json);
-  },
-
-  logs: async (argv) => {
-    const { values, positionals } = parse(argv, {
-      step: { type: "string" },
-      follow: { type: "boolean", default: false },
-    });
-    const lines: string[] = [];
-    await printLogs(
-      apiFor(values),
-      positional(positionals, 0, "id"),
-      values.step,
-      values.follow,
-      (line) => (values.json ? lines.push(line) : console.log(line)),
-    );
-    if (values.json) printJson(lines);
-    return 0;
-  },
-
-  cancel: async (argv) => {
-    const { values, positionals } = parse(argv, {});
-    const accepted = await startAction(apiFor(values), positional(positionals, 0, "id"), "cancel");
-    if (values.json) printJson(accepted);
-    else console.log(`run ${accepted.id}: stopping (it ends STOPPED and sends its notice)`);
-    return 0;
-  },
-
-  retry: async (argv) => {
-    const { values, positionals } = parse(argv, { follow: { type: "boolean", default: false } });
-    const api = apiFor(values);
-    const accepted = await startAction(api, positional(positionals, 0, "id"), "retry");
-    if (values.follow) return finish(api, accepted.id, values.json);
-    if (values.json) printJson(accepted);
-    else console.log(`run ${accepted.id} started as a retry`);
-    return 0;
-  },
-
-  report: async (argv) => {
-    const { values, positionals } = parse(argv, { out: { type: "string" } });
-    const where = await report(apiFor(values), positional(positionals, 0, "id"), values.out);
-    if (values.json) printJson({ report: where });
-    else console.log(where);
-    return 0;
-  },
-
-  models: async (argv) => {
-    const { values, positionals } = parse(argv, {});
-    const api = apiFor(values);
-    if (positionals[0]) {
-      const model = await api.call(
-        ModelDetail,
-        "GET",
-        `/models/${encodeURIComponent(positionals[0])}`,
-      );
-      if (values.json) printJson(model);
-      else
-        for (const v of model.versions)
-          console.log(
-            `${model.name} v${v.version}  ${v.approval.padEnd(8)} ${Object.entries(v.metrics)
-              .map(([k, m]) => `${k} ${m.toFixed(4)}`)
-              .join(", ")}  (run ${v.runId})`,
-          );
-      return 0;
-    }
-    const page = await api.call(ModelPage, "GET", "/models");
-    if (values.json) printJson(page);
-    else {
-      for (const m of page.models)
-        console.log(
-          `${m.name}  latest v${m.latestVersion}  approved ${m.approvedVersion === undefined ? "none" : `v${m.approvedVersion}`}`,
-        );
-      if (page.models.length === 0) console.log("no models registered yet");
-    }
-    return 0;
-  },
-
-  approve: (argv) => decide(argv, "approve"),
-  reject: (argv) => decide(argv, "reject"),
-
-  predict: async (argv) => {
-    const { values, positionals } = parse(argv, {
-      version: { type: "string" },
-      follow: { type: "boolean", default: false },
-    });
-    const version = values.version === undefined ? undefined : Number(values.version);
-    if (version !== undefined && !Number.isInteger(version))
-      throw new CliError("--version must be a number", 2);
-    const api = apiFor(values);
-    const id = await predict(
-      api,
-      positional(positionals, 0, "model"),
-      positional(positionals, 1, "file"),
-      version,
-    );
-    if (values.follow) return finish(api, id, values.json);
-    if (values.json) printJson({ id, url: `/runs/${id}` });
-    else console.log(`prediction run ${id} started; follow it with: npx modeldrop follow ${id}`);
-    return 0;
-  },
-};
-
-async function decide(argv: string[], decision: "approve" | "reject"): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    reason: { type: "string" },
-    by: { type: "string" },
-  });
-  const name = positional(positionals, 0, "name");
-  const version = positional(positionals, 1, "version");
-  const decided = await apiFor(values).call(
-    ModelVersionView,
-    "POST",
-    `/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/${decision}`,
-    {
-      ...(values.reason ? { reason: values.reason } : {}),
-      ...(values.by ? { by: values.by } : {}),
-    },
-  );
-  if (values.json) printJson(decided);
-  else
-    console.log(
-      `${decided.modelName} v${decided.version}: ${decided.approval} by ${decided.decidedBy}`,
-    );
-  return 0;
+  const exitCode = runExit(run);
+  if (exitCode !== 0) {
+    const code = `run-${run.status.toLowerCase().replaceAll("_", "-")}`;
+    printError(new CliError(reason(run), exitCode, { code }), { json });
+  }
+  return exitCode;
 }
 
 function apiFor(values: {
@@ -292,26 +93,431 @@ function apiFor(values: {
   );
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const [command = "", ...rest] = argv;
-  const run = COMMANDS[command];
-  if (!run || command === "--help") {
-    console.error(
-      command && command !== "--help" ? `modeldrop: unknown command ${command}\n${USAGE}` : USAGE,
-    );
-    return command === "--help" ? 0 : 2;
+/** The `<id>` (or other) argument `command` has checked is there. */
+function arg(positionals: string[], index: number): string {
+  return positionals[index] ?? "";
+}
+
+const follows = (what: string) =>
+  ({
+    type: "boolean",
+    default: false,
+    description: `follow ${what} live to its end; exit 0 only if it SUCCEEDED`,
+  }) as const;
+
+const decision = (verb: "approve" | "reject") =>
+  command({
+    name: verb,
+    group: "models",
+    args: ["<name>", "<version>"],
+    summary: `${verb} a registered model version (a decision is final)`,
+    flags: {
+      reason: { type: "string", value: "R", description: "why, kept with the decision" },
+      by: { type: "string", value: "WHO", description: "who decided (default: the API's caller)" },
+      ...API_FLAGS,
+    },
+    run: async ({ values, positionals }) => {
+      const name = arg(positionals, 0);
+      const version = arg(positionals, 1);
+      const decided = await apiFor(values).call(
+        ModelVersionView,
+        "POST",
+        `/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/${verb}`,
+        {
+          ...(values.reason ? { reason: values.reason } : {}),
+          ...(values.by ? { by: values.by } : {}),
+        },
+      );
+      if (values.json) printJson(decided);
+      else
+        console.log(
+          `${decided.modelName} v${decided.version}: ${decided.approval} by ${decided.decidedBy}`,
+        );
+      return 0;
+    },
+  });
+
+const COMMAND_LIST: Command[] = [
+  command({
+    name: "up",
+    group: "local cloud",
+    summary:
+      "run the local cloud in the foreground until Ctrl-C: package the stack if its sources changed, start it, store ml/ and the API token",
+    // local/up.ts parses these itself; this table must name the same flags.
+    flags: {
+      port: {
+        type: "string",
+        value: "N",
+        description: "the local cloud's port (default 4566; 0 picks a free one)",
+      },
+      "api-port": {
+        type: "string",
+        value: "N",
+        description: "the stack's HTTP API port (default 4567; 0 picks a free one)",
+      },
+      "state-dir": {
+        type: "string",
+        value: "DIR",
+        description:
+          "where data, logs, the API token and the email outbox live (default ./.modeldrop)",
+      },
+      inbox: {
+        type: "string",
+        value: "DIR",
+        description: "the folder watched for datasets (default ./inbox)",
+      },
+      stack: {
+        type: "string",
+        value: "DIR",
+        description:
+          "serve this packaged stack as it is (default: modeldrop's, packaged into .serverless)",
+      },
+      param: {
+        type: "string",
+        multiple: true,
+        value: "Name=Value",
+        description: "a stack parameter, over modeldrop's own",
+      },
+      ...HELP_FLAGS,
+    },
+    run: (_parsed, argv) => up(argv, PROJECT_ROOT),
+  }),
+  command({
+    name: "demo",
+    group: "local cloud",
+    summary:
+      "start the local cloud on the usual ports, drop examples/breast-cancer.csv, follow it, copy the model, metrics and report out, stop",
+    flags: {
+      "state-dir": {
+        type: "string",
+        value: "DIR",
+        description:
+          "the local cloud's state folder; results go to DIR/results/<run> (default ./.modeldrop)",
+      },
+      ...HELP_FLAGS,
+    },
+    run: ({ values }) => demo(PROJECT_ROOT, values["state-dir"]),
+  }),
+  command({
+    name: "token",
+    group: "local cloud",
+    summary:
+      "print the API token the API commands send (--token, MODELDROP_TOKEN, or the local cloud's)",
+    flags: {
+      json: { ...API_FLAGS.json, description: 'print {"token": …}; an error as one line of JSON' },
+      token: API_FLAGS.token,
+      "state-dir": API_FLAGS["state-dir"],
+      ...HELP_FLAGS,
+    },
+    run: async ({ values }) => {
+      const { token } = connection({ stateDir: values["state-dir"], token: values.token });
+      if (values.json) printJson({ token });
+      else console.log(token);
+      return 0;
+    },
+  }),
+  command({
+    name: "drop",
+    group: "runs",
+    args: ["<file>"],
+    summary:
+      "upload a dataset into the inbox (a presigned POST; the options become its metadata) and print the run it started",
+    flags: {
+      target: { type: "string", value: "COL", description: "the column to predict" },
+      task: {
+        type: "string",
+        value: "T",
+        description: `${TASKS.join(", ")} (default: inferred from the target)`,
+      },
+      "model-name": {
+        type: "string",
+        value: "N",
+        description: "the registry name (default: a slug of the file name)",
+      },
+      set: {
+        type: "string",
+        multiple: true,
+        value: "key=value",
+        description:
+          "any run option: dotted keys, JSON values (--set hyperparameters.max_depth=4 --set manualApproval=true)",
+      },
+      follow: follows("the run"),
+      ...API_FLAGS,
+    },
+    notes: "The options are checked against the options schema before anything is uploaded.",
+    run: async ({ values, positionals }) => {
+      const options = optionsFromFlags({
+        target: values.target,
+        task: values.task,
+        modelName: values["model-name"],
+        set: values.set,
+      });
+      const api = apiFor(values);
+      const id = await drop(api, arg(positionals, 0), options);
+      if (values.follow) return finish(api, id, values.json);
+      if (values.json) printJson({ id, url: `/runs/${id}` });
+      else console.log(`run ${id} started; follow it with: npx modeldrop follow ${id}`);
+      return 0;
+    },
+  }),
+  command({
+    name: "runs",
+    group: "runs",
+    summary: "list runs, newest first, with the next page's cursor",
+    flags: {
+      status: { type: "string", value: "S", description: RUN_STATUSES.join(", ") },
+      model: { type: "string", value: "M", description: "runs of this registered model" },
+      dataset: { type: "string", value: "NAME", description: "runs of this dataset file name" },
+      kind: { type: "string", value: "K", description: "train or predict" },
+      limit: { type: "string", value: "N", description: "runs per page, 1-100 (default 20)" },
+      cursor: { type: "string", value: "C", description: "the page after an earlier answer's" },
+      ...API_FLAGS,
+    },
+    run: async ({ values }) => {
+      const page = await listRuns(apiFor(values), {
+        status: values.status,
+        model: values.model,
+        dataset: values.dataset,
+        kind: values.kind,
+        limit: values.limit,
+        cursor: values.cursor,
+      });
+      if (values.json) printJson(page);
+      else {
+        for (const run of page.runs)
+          console.log(
+            `${run.id}  ${run.status.padEnd(15)} ${run.createdAt}  ${run.kind.padEnd(7)} ${run.dataset.name}${run.modelVersion !== undefined ? `  → ${run.modelName} v${run.modelVersion}` : ""}`,
+          );
+        if (page.runs.length === 0) console.log("no runs");
+        if (page.next) console.log(`more: --cursor ${page.next}`);
+      }
+      return 0;
+    },
+  }),
+  command({
+    name: "show",
+    group: "runs",
+    args: ["<id>"],
+    summary: "print a run's summary",
+    flags: API_FLAGS,
+    run: async ({ values, positionals }) => {
+      const run = await getRun(apiFor(values), arg(positionals, 0));
+      if (values.json) printJson(run);
+      else console.log(summary(run));
+      return 0;
+    },
+  }),
+  command({
+    name: "follow",
+    group: "runs",
+    args: ["<id>"],
+    summary:
+      "follow a run live until its notice went out (a progress bar on a terminal); exit 0 only if it SUCCEEDED",
+    flags: API_FLAGS,
+    run: async ({ values, positionals }) =>
+      finish(apiFor(values), arg(positionals, 0), values.json),
+  }),
+  command({
+    name: "logs",
+    group: "runs",
+    args: ["<id>"],
+    summary: "print a run's job log",
+    flags: {
+      step: {
+        type: "string",
+        value: "S",
+        description: `${LOG_STEPS.join(", ")} (default: the running or last step)`,
+      },
+      follow: { type: "boolean", default: false, description: "keep printing until the job ends" },
+      ...API_FLAGS,
+    },
+    run: async ({ values, positionals }) => {
+      const lines: string[] = [];
+      await printLogs(apiFor(values), arg(positionals, 0), values.step, values.follow, (line) =>
+        values.json ? lines.push(line) : console.log(line),
+      );
+      if (values.json) printJson(lines);
+      return 0;
+    },
+  }),
+  command({
+    name: "cancel",
+    group: "runs",
+    args: ["<id>"],
+    summary: "stop a run (it ends STOPPED and sends its notice)",
+    flags: API_FLAGS,
+    run: async ({ values, positionals }) => {
+      const accepted = await startAction(apiFor(values), arg(positionals, 0), "cancel");
+      if (values.json) printJson(accepted);
+      else console.log(`run ${accepted.id}: stopping (it ends STOPPED and sends its notice)`);
+      return 0;
+    },
+  }),
+  command({
+    name: "retry",
+    group: "runs",
+    args: ["<id>"],
+    summary: "start a new run on the same input version and options",
+    flags: { follow: follows("the new run"), ...API_FLAGS },
+    run: async ({ values, positionals }) => {
+      const api = apiFor(values);
+      const accepted = await startAction(api, arg(positionals, 0), "retry");
+      if (values.follow) return finish(api, accepted.id, values.json);
+      if (values.json) printJson(accepted);
+      else console.log(`run ${accepted.id} started as a retry`);
+      return 0;
+    },
+  }),
+  command({
+    name: "report",
+    group: "runs",
+    args: ["<id>"],
+    summary: "print the address of a run's report, or save the report",
+    flags: {
+      out: { type: "string", value: "FILE", description: "save the report (HTML) to FILE" },
+      ...API_FLAGS,
+    },
+    run: async ({ values, positionals }) => {
+      const where = await report(apiFor(values), arg(positionals, 0), values.out);
+      if (values.json) printJson({ report: where });
+      else console.log(where);
+      return 0;
+    },
+  }),
+  command({
+    name: "models",
+    group: "models",
+    args: ["[name]"],
+    summary: "list the registered models, or one model's versions with their metrics",
+    flags: API_FLAGS,
+    run: async ({ values, positionals }) => {
+      const api = apiFor(values);
+      const name = positionals[0];
+      if (name) {
+        const model = await api.call(ModelDetail, "GET", `/models/${encodeURIComponent(name)}`);
+        if (values.json) printJson(model);
+        else
+          for (const v of model.versions)
+            console.log(
+              `${model.name} v${v.version}  ${v.approval.padEnd(8)} ${Object.entries(v.metrics)
+                .map(([k, m]) => `${k} ${m.toFixed(4)}`)
+                .join(", ")}  (run ${v.runId})`,
+            );
+        return 0;
+      }
+      const page = await api.call(ModelPage, "GET", "/models");
+      if (values.json) printJson(page);
+      else {
+        for (const m of page.models)
+          console.log(
+            `${m.name}  latest v${m.latestVersion}  approved ${m.approvedVersion === undefined ? "none" : `v${m.approvedVersion}`}`,
+          );
+        if (page.models.length === 0) console.log("no models registered yet");
+      }
+      return 0;
+    },
+  }),
+  decision("approve"),
+  decision("reject"),
+  command({
+    name: "predict",
+    group: "models",
+    args: ["<model>", "<file>"],
+    summary: "upload a file into inputs/ and run batch predictions with a registered model",
+    flags: {
+      version: {
+        type: "string",
+        value: "N",
+        description: "the model version (default: the newest Approved one)",
+      },
+      follow: follows("the prediction run"),
+      ...API_FLAGS,
+    },
+    run: async ({ values, positionals }) => {
+      const version = values.version === undefined ? undefined : Number(values.version);
+      if (version !== undefined && !Number.isInteger(version))
+        throw new CliError(`--version must be a number, not ${values.version}`, 2);
+      const api = apiFor(values);
+      const id = await predict(api, arg(positionals, 0), arg(positionals, 1), version);
+      if (values.follow) return finish(api, id, values.json);
+      if (values.json) printJson({ id, url: `/runs/${id}` });
+      else console.log(`prediction run ${id} started; follow it with: npx modeldrop follow ${id}`);
+      return 0;
+    },
+  }),
+  command({
+    name: "deploy",
+    group: "AWS",
+    summary:
+      "deploy modeldrop to the AWS account of your current credentials (AWS_PROFILE, or the usual AWS_* variables)",
+    flags: DEPLOY_FLAGS,
+    notes: "README.md, Deploying to AWS, lists what it creates and each parameter's default.",
+    run: (_parsed, argv) => deploy(argv, PROJECT_ROOT),
+  }),
+];
+
+export const COMMANDS: ReadonlyMap<string, Command> = new Map(COMMAND_LIST.map((c) => [c.name, c]));
+
+const GLOBAL_FLAGS = {
+  version: { type: "boolean", short: "V", description: "print the version" },
+  help: { ...HELP_FLAGS.help, description: "print this usage" },
+} as const satisfies Flags;
+
+/** Every command, each with its flags, then the flags the API commands share. */
+export function globalUsage(): string {
+  const lines = [
+    "usage: modeldrop <command> [arguments] [flags]",
+    "       modeldrop <command> --help    (or modeldrop help <command>) that command's usage",
+    "       modeldrop --version",
+  ];
+  for (const group of new Set(COMMAND_LIST.map((c) => c.group))) {
+    lines.push("", group);
+    for (const c of COMMAND_LIST.filter((c) => c.group === group))
+      lines.push(`  ${c.synopsis}`, paragraph(c.summary, "      "));
   }
-  if (rest.includes("--help") && !["up", "deploy"].includes(command)) {
-    console.log(USAGE);
+  const apiGroups = [...new Set(COMMAND_LIST.filter((c) => c.api).map((c) => c.group))];
+  const { help: _help, ...apiFlags } = API_FLAGS;
+  lines.push("", `every ${apiGroups.join(" and ")} command also takes:`, ...flagLines(apiFlags));
+  lines.push("", "every command takes -h, --help (its own usage); modeldrop itself takes:");
+  lines.push(...flagLines(GLOBAL_FLAGS));
+  lines.push(
+    "",
+    paragraph(
+      'exit codes: 0 done (a followed run SUCCEEDED); 1 the run or request did not succeed; 2 a usage error or an invalid option; 3 the API could not be reached, answered something unexpected, or refused the token. Under --json an error is one line of JSON on stderr: {"error": {"code", "message", "exitCode", "status"?, "field"?}}.',
+    ),
+  );
+  return lines.join("\n");
+}
+
+/** `--json` anywhere before a `--` asks for errors as JSON, even before the flags parse. */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = wantsJson(argv);
+  const [name = "", ...rest] = argv;
+  if (name === "--version" || name === "-V") {
+    console.log(packageJson.version);
     return 0;
   }
+  if (name === "--help" || name === "-h" || (name === "help" && rest.length === 0)) {
+    console.log(globalUsage());
+    return 0;
+  }
+  if (name === "help") return main([...rest, "--help"]);
+  const found = COMMANDS.get(name);
+  if (!found) {
+    const message = name ? `unknown command ${name}` : "missing <command>";
+    printError(new CliError(message, 2), { json, usage: globalUsage() });
+    return 2;
+  }
   try {
-    return await run(rest);
+    return await found.run(rest);
   } catch (error) {
-    if (error instanceof CliError) {
-      console.error(`modeldrop ${command}: ${error.message}`);
-      return error.exitCode;
-    }
-    throw error;
+    if (!(error instanceof CliError)) throw error;
+    printError(error, { json, command: found.name, usage: found.usage });
+    return error.exitCode;
   }
 }

@@ -49,7 +49,8 @@ export function optionsFromFlags(flags: {
   try {
     return parseRunOptions(options);
   } catch (error) {
-    if (error instanceof InvalidOptions) throw new CliError(error.message, 2);
+    if (error instanceof InvalidOptions)
+      throw new CliError(error.message, 2, { code: "invalid-options", field: error.field });
     throw error;
   }
 }
@@ -64,7 +65,7 @@ export async function drop(api: Api, path: string, options: RunOptions): Promise
   try {
     size = statSync(path).size;
   } catch {
-    throw new CliError(`${path} cannot be read`, 2);
+    throw new CliError(`${path} cannot be read`, 2, { code: "unreadable-file" });
   }
   const upload = await api.call(Upload, "POST", "/uploads", {
     fileName: basename(path),
@@ -88,6 +89,8 @@ export async function drop(api: Api, path: string, options: RunOptions): Promise
     if (Date.now() > deadline)
       throw new CliError(
         `${upload.key} was uploaded but no run started within a minute; see \`modeldrop runs\``,
+        1,
+        { code: "no-run-started" },
       );
     await sleep(500);
   }
@@ -291,11 +294,21 @@ export async function predict(
 export async function report(api: Api, id: string, out?: string): Promise<string> {
   const run = await getRun(api, id);
   const link = run.links.report;
-  if (!link) throw new CliError(`run ${id} has no report yet (it is ${run.status})`);
+  if (!link)
+    throw new CliError(`run ${id} has no report yet (it is ${run.status})`, 1, {
+      code: "no-report",
+    });
   if (!out) return link.url ?? link.uri;
-  if (!link.url) throw new CliError(`run ${id}'s report at ${link.uri} cannot be fetched yet`);
+  if (!link.url)
+    throw new CliError(`run ${id}'s report at ${link.uri} cannot be fetched yet`, 1, {
+      code: "no-report",
+    });
   const response = await fetch(link.url);
-  if (!response.ok) throw new CliError(`the report could not be fetched: HTTP ${response.status}`);
+  if (!response.ok)
+    throw new CliError(`the report could not be fetched: HTTP ${response.status}`, 1, {
+      code: "report-unavailable",
+      status: response.status,
+    });
   writeFileSync(out, Buffer.from(await response.arrayBuffer()));
   return out;
 }

@@ -98,9 +98,8 @@ function noticeFile(stateDir: string, runId: string): string | undefined {
   return file ? join(outbox, file) : undefined;
 }
 
-export async function demo(argv: string[], projectRoot: string): Promise<number> {
-  const at = argv.indexOf("--state-dir");
-  const stateDir = resolve(at >= 0 ? (argv[at + 1] ?? ".modeldrop") : ".modeldrop");
+export async function demo(projectRoot: string, stateFolder = ".modeldrop"): Promise<number> {
+  const stateDir = resolve(stateFolder);
   const stackDir = join(projectRoot, ".serverless");
   ensurePackaged(projectRoot, stackDir, console.error);
   const code = buildCode(projectRoot);
@@ -119,6 +118,8 @@ export async function demo(argv: string[], projectRoot: string): Promise<number>
       if ((error as { code?: string }).code === "EADDRINUSE")
         throw new CliError(
           `ports 4566/4567 are taken (is \`npx modeldrop up\` running?); with it running: npx modeldrop drop ${DEMO_DATASET} --target diagnosis --follow`,
+          1,
+          { code: "ports-taken" },
         );
       throw error;
     }

@@ -5,8 +5,8 @@
  * (they are cents per thousand runs); the report says so.
  */
 
-import type { JobKind } from "./pipeline-input.js";
 import prices from "./prices.json" with { type: "json" };
+import type { JobKind, RunCost } from "./run-record.js";
 
 export interface JobUsage {
   step: string;
@@ -14,18 +14,6 @@ export interface JobUsage {
   instanceType: string;
   /** Billable seconds: training's own figure, else end minus start. */
   seconds: number;
-}
-
-export interface StepCost extends JobUsage {
-  usd: number | null;
-}
-
-export interface RunCost {
-  totalUsd: number;
-  steps: StepCost[];
-  /** Instance types missing from the price table (their steps count as unknown, not zero). */
-  unpriced: string[];
-  priceTable: { date: string; region: string };
 }
 
 export function runCost(usage: JobUsage[]): RunCost {

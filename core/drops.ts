@@ -2,7 +2,7 @@
  * What arrives in the inbox: which objects are datasets, and where their options come from.
  */
 import { parseRunOptions, type RunOptions } from "./options.js";
-import type { Run } from "./run-record.js";
+import type { DatasetKind, Run } from "./run-record.js";
 import { defaultModelName, fileName } from "./runs.js";
 
 export const INBOX_PREFIX = "inbox/";
@@ -12,8 +12,6 @@ export const OPTIONS_METADATA_KEY = "modeldrop-options";
 
 const TABLE_EXTENSIONS = [".csv", ".tsv", ".txt", ".parquet"];
 const IMAGE_EXTENSIONS = [".zip"];
-
-export type DatasetKind = "table" | "images";
 
 export type DropDecision =
   | { action: "ignore"; reason: string }

@@ -3,6 +3,8 @@
  * code it maps to (handlers/api/http.ts turns them into RFC 9457 problem documents).
  */
 
+import type { z } from "zod";
+
 export abstract class ApiError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
@@ -33,6 +35,14 @@ export class NotFound extends ApiError {
   }
 }
 
+/** A run that does not exist: a NotFound (404 through the API), named for Step Functions' Catch and the logs. */
+export class RunNotFound extends NotFound {
+  override readonly name = "RunNotFound";
+  constructor(message: string) {
+    super("run", message);
+  }
+}
+
 /** 409: the change conflicts with the current state (cancel an ended run, approve twice…). */
 export class Conflict extends ApiError {
   override readonly name = "Conflict";
@@ -49,4 +59,28 @@ export class TooLarge extends ApiError {
   override readonly name = "TooLarge";
   readonly status = 413;
   readonly code = "too-large";
+}
+
+/**
+ * Data modeldrop stored (a run record, a model version, the state a pipeline task receives)
+ * that does not match its schema: a bug or a hand edit, never the caller's fault, so it is not
+ * an ApiError and answers 500. The message names the item and the field at fault.
+ */
+export class StoredDataInvalid extends Error {
+  override readonly name = "StoredDataInvalid";
+}
+
+/** `value` parsed with `schema`, or StoredDataInvalid naming `what` and the first field at fault. */
+export function parseStored<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.map(String).join(".") || "(the whole item)";
+  throw new StoredDataInvalid(`${what} does not match its schema: ${field}: ${issue?.message}`, {
+    cause: parsed.error,
+  });
 }

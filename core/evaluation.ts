@@ -12,6 +12,7 @@ import {
   type RunOptions,
   TASKS,
 } from "./options.js";
+import type { Gate } from "./run-record.js";
 
 const Metric = z.object({ value: z.number(), standard_deviation: z.number().nullish() });
 const Section = z.record(z.string(), z.unknown());
@@ -48,14 +49,6 @@ export const DEFAULT_GATE: Record<
   image_classification: { metric: DEFAULT_METRIC.image_classification, threshold: 0.5 },
   regression: { metric: DEFAULT_METRIC.regression, threshold: 0.1 },
 };
-
-export interface Gate {
-  metric: MetricName;
-  threshold: number;
-  value: number;
-  direction: "higher" | "lower";
-  passed: boolean;
-}
 
 export class EvaluationInvalid extends Error {
   override readonly name = "EvaluationInvalid";

@@ -4,50 +4,19 @@
  * same run twice gives the same input and Step Functions answers idempotently.
  */
 import containers from "../ml/modeldrop_ml/containers.json" with { type: "json" };
-import type { DatasetKind } from "./drops.js";
 import type { Hyperparameters, RunOptions } from "./options.js";
+import type { TrainingState } from "./pipeline-state.js";
+import type { DatasetKind, JobKind } from "./run-record.js";
 import { defaultModelName, fileName, jobName } from "./runs.js";
 
-export type JobKind = "processing" | "training" | "transform";
-
-export interface JobSpec {
-  name: string;
-  image: string;
-  instanceType: string;
-  maxRuntimeSeconds: number;
-}
-
-export interface PipelineInput {
-  runId: string;
-  bucket: string;
-  dataset: { name: string; kind: DatasetKind };
-  source: { key: string; versionId: string };
-  paths: {
-    /** The exact dropped version, copied where SageMaker can read it (it cannot read by versionId). */
-    inputKey: string;
-    input: string;
-    optionsKey: string;
-    options: string;
-    processed: string;
-    trainChannel: string;
-    validationChannel: string;
-    test: string;
-    jobs: string;
-    evaluation: string;
-    evaluationKey: string;
-    predictions: string;
-    reportKey: string;
-  };
-  code: { sha256: string; sourcedir: string; bootstrap: string };
-  jobs: { preprocess: JobSpec; train: JobSpec; evaluate: JobSpec; transform: JobSpec };
-  model: { name: string; sageMakerName: string; manualApproval: boolean };
-  /** Batch transform over the test split (`processed/transform/`): header-less CSV rows, or the test images one by one. */
-  batch: { input: string; contentType: string; splitType: "Line" | "None" };
-  hyperParameters: Record<string, string>;
-  options: RunOptions;
-  /** Filled by the state machine with each job's times (ResultPath needs the parent to exist). */
+/**
+ * The execution input, in the shape the pipeline's tasks parse (core/pipeline-state.ts), with
+ * nothing added yet: the state machine fills `steps` with each job's times (ResultPath needs
+ * the parent to exist).
+ */
+export type PipelineInput = Omit<TrainingState, "steps" | "failure" | "failedStep" | "kind"> & {
   steps: Record<string, never>;
-}
+};
 
 /**
  * The instance types a run gets when its options name none. containers.json holds modeldrop's

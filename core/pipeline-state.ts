@@ -1,12 +1,14 @@
 /**
- * The training pipeline's state as it flows through the state machine: the execution input
- * plus small summaries the states add (job times from the `.sync` results, the gate, the model
- * version, a caught failure). Lambda tasks receive it whole and validate what they read.
+ * The pipelines' state as it flows through the state machines: the execution input plus small
+ * summaries the states add (job times from the `.sync` results, a caught failure). Lambda
+ * tasks receive it whole and parse it with these schemas; the training pipeline's input is
+ * built to the same schema (core/pipeline-input.ts), batch-predict's in core/predict-input.ts.
  */
 import { z } from "zod";
 import { elapsedSeconds, type JobUsage } from "./cost.js";
-import type { PipelineInput } from "./pipeline-input.js";
-import type { Failure, StepTiming } from "./run-record.js";
+import { parseStored } from "./errors.js";
+import { RunOptions } from "./options.js";
+import { DATASET_KINDS, type Failure, type StepTiming } from "./run-record.js";
 
 const EpochMs = z.number().nonnegative();
 const JobTimes = z.object({ job: z.string(), start: EpochMs, end: EpochMs });
@@ -22,11 +24,102 @@ export type StepSummaries = z.infer<typeof StepSummaries>;
 /** What Catch puts at `$.failure`: the error name and its cause (a job's Describe output for `.sync`). */
 export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
 
-export type PipelineState = Omit<PipelineInput, "steps"> & {
-  steps?: StepSummaries;
-  failure?: z.infer<typeof CaughtError>;
-  failedStep?: string;
+export const JobSpec = z.object({
+  name: z.string().min(1),
+  image: z.string().min(1),
+  instanceType: z.string().min(1),
+  maxRuntimeSeconds: z.number().int().positive(),
+});
+export type JobSpec = z.infer<typeof JobSpec>;
+
+/** What both pipelines carry, and what the states add to it as they go. */
+const Shared = {
+  runId: z.string().min(1),
+  bucket: z.string().min(1),
+  dataset: z.object({ name: z.string(), kind: z.enum(DATASET_KINDS) }),
+  source: z.object({ key: z.string().min(1), versionId: z.string().min(1) }),
+  options: RunOptions,
+  /** Batch transform's input: header-less CSV rows, or images one by one. */
+  batch: z.object({
+    input: z.string(),
+    contentType: z.string(),
+    splitType: z.enum(["Line", "None"]),
+  }),
+  steps: StepSummaries.optional(),
+  failure: CaughtError.optional(),
+  failedStep: z.string().optional(),
 };
+
+/** The training pipeline's state. Its input has no `kind`; batch-predict's says "predict". */
+export const TrainingState = z.object({
+  ...Shared,
+  kind: z.literal("train").optional(),
+  paths: z.object({
+    /** The exact dropped version, copied where SageMaker can read it (it cannot read by versionId). */
+    inputKey: z.string(),
+    input: z.string(),
+    optionsKey: z.string(),
+    options: z.string(),
+    processed: z.string(),
+    trainChannel: z.string(),
+    validationChannel: z.string(),
+    test: z.string(),
+    jobs: z.string(),
+    evaluation: z.string(),
+    evaluationKey: z.string(),
+    predictions: z.string(),
+    reportKey: z.string(),
+  }),
+  code: z.object({ sha256: z.string(), sourcedir: z.string(), bootstrap: z.string() }),
+  jobs: z.object({ preprocess: JobSpec, train: JobSpec, evaluate: JobSpec, transform: JobSpec }),
+  model: z.object({ name: z.string(), sageMakerName: z.string(), manualApproval: z.boolean() }),
+  hyperParameters: z.record(z.string(), z.string()),
+});
+export type TrainingState = z.infer<typeof TrainingState>;
+
+/** The batch-predict pipeline's state: one transform job with a registered version. */
+export const PredictionState = z.object({
+  ...Shared,
+  kind: z.literal("predict"),
+  paths: z.object({
+    inputKey: z.string(),
+    input: z.string(),
+    optionsKey: z.string(),
+    options: z.string(),
+    predictions: z.string(),
+    reportKey: z.string(),
+  }),
+  code: z.object({ sha256: z.string() }),
+  jobs: z.object({ transform: JobSpec }),
+  model: z.object({
+    name: z.string(),
+    version: z.number().int().positive(),
+    sageMakerName: z.string(),
+    manualApproval: z.boolean(),
+  }),
+});
+export type PredictionState = z.infer<typeof PredictionState>;
+
+export type PipelineState = TrainingState | PredictionState;
+
+/** Either pipeline's state, parsed with the schema its `kind` names. */
+export function parsePipelineState(value: unknown): PipelineState {
+  const predict =
+    typeof value === "object" && value !== null && "kind" in value && value.kind === "predict";
+  return predict
+    ? parseStored(PredictionState, value, "the batch-predict state")
+    : parseStored(TrainingState, value, "the training pipeline state");
+}
+
+/** The training pipeline's state (the tasks only it runs). */
+export function parseTrainingState(value: unknown): TrainingState {
+  return parseStored(TrainingState, value, "the training pipeline state");
+}
+
+/** The state's jobs by step: all four in training, transform alone in batch-predict. */
+function jobSpecs(state: PipelineState): Partial<Record<keyof typeof JOB_KIND, JobSpec>> {
+  return state.jobs;
+}
 
 const JOB_KIND = {
   preprocess: "processing",
@@ -43,7 +136,7 @@ export function stepTimings(state: PipelineState): Record<string, StepTiming> {
     if (!times) continue;
     timings[step] = {
       job: times.job,
-      instanceType: state.jobs[step].instanceType,
+      instanceType: jobSpecs(state)[step]?.instanceType ?? "unknown",
       startedAt: new Date(times.start).toISOString(),
       endedAt: new Date(times.end).toISOString(),
       seconds: elapsedSeconds(times.start, times.end),
@@ -66,7 +159,7 @@ export function jobUsage(state: PipelineState): JobUsage[] {
     usage.push({
       step,
       kind: JOB_KIND[step],
-      instanceType: state.jobs[step].instanceType,
+      instanceType: jobSpecs(state)[step]?.instanceType ?? "unknown",
       seconds,
     });
   }

@@ -2,6 +2,7 @@
  * The model registry's rules: which approval changes are allowed, and which version a
  * prediction uses when none is named (the newest Approved one).
  */
+import { z } from "zod";
 import { Conflict, NotFound } from "./errors.js";
 
 export const APPROVALS = ["Approved", "Pending", "Rejected"] as const;
@@ -56,12 +57,38 @@ export function versionForPrediction<V extends VersionLike>(
 }
 
 /** What a version was trained to take and give: its predictions are only comparable when these match. */
-export interface ModelSchema {
-  task: string;
-  target: string;
+export const ModelSchema = z.object({
+  task: z.string(),
+  target: z.string(),
   /** Feature columns (what a prediction's rows must carry) with the kind preprocess gave each. */
-  features: { name: string; kind: string }[];
-}
+  features: z.array(z.object({ name: z.string(), kind: z.string() })),
+});
+export type ModelSchema = z.infer<typeof ModelSchema>;
+
+/** One registered version, as the Models table holds it (parsed when read, never cast). */
+export const ModelVersion = z.object({
+  modelName: z.string(),
+  version: z.number().int().positive(),
+  artifact: z.string(),
+  sageMakerModel: z.string(),
+  runId: z.string(),
+  metrics: z.record(z.string(), z.number()),
+  approval: z.enum(APPROVALS),
+  /** Who set the approval and when ("quality-gate" when the run approved it). */
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+  reason: z.string().optional(),
+  createdAt: z.string(),
+  /** What the version takes and predicts (from preprocess's profile.json). */
+  schema: ModelSchema.optional(),
+  /** Set when the schema differs from the version before it, which kept this one Pending. */
+  schemaChange: z.string().optional(),
+});
+export type ModelVersion = z.infer<typeof ModelVersion>;
+
+/** A registered model name and its newest version number (the per-name counter item). */
+export const ModelName = z.object({ name: z.string(), latestVersion: z.number().int() });
+export type ModelName = z.infer<typeof ModelName>;
 
 /** The schema in preprocess's profile.json: every column that is neither the target nor dropped. */
 export function schemaFromProfile(profile: {

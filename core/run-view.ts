@@ -1,12 +1,17 @@
 /**
  * What the API shows of a run: a summary for listings and the whole record for one run, with
- * links to its outputs. Pure shaping; the handler fetches links and progress.
+ * links to its outputs. Pure shaping; the workflow (app/runs.ts) fetches links and progress.
  */
 import type { RunDetail, RunSummary } from "./api.js";
 import type { Run } from "./run-record.js";
 
 export function runPath(id: string): string {
   return `/runs/${encodeURIComponent(id)}`;
+}
+
+/** The 202 answer to a request that started (or found) a run: where to follow it. */
+export function toAccepted(run: Run): { id: string; status: Run["status"]; url: string } {
+  return { id: run.id, status: run.status, url: runPath(run.id) };
 }
 
 export function toRunSummary(run: Run): RunSummary {

@@ -1,20 +1,16 @@
 /**
  * EventBridge "Step Functions Execution Status Change" (ABORTED, FAILED, TIMED_OUT) → the run's
- * terminal status, for the ends the state machine cannot record itself: a user's stop runs no
- * Catch, and a crash or timeout skips the recording states. The write is conditional, so a
- * status the pipeline already recorded stays. The run then gets its report (from what its jobs
- * left) and its notice, each only if it has none yet.
+ * terminal status, report and notice (app/execution-end.ts).
  */
-import { Logger } from "@aws-lambda-powertools/logger";
+import { EventBridgeSchema } from "@aws-lambda-powertools/parser/schemas";
 import { z } from "zod";
-import { type Root, root } from "../aws/root.js";
-import { sendRunNotice } from "../aws/run-notice.js";
-import { writeRunReport } from "../aws/run-report.js";
-import { ENDS_TO_RECORD, endFields, parseEndedInput, reportSource } from "../core/execution-end.js";
+import { recordExecutionEnd } from "../app/execution-end.js";
+import type { Ports } from "../app/ports.js";
+import { ports } from "../aws/root.js";
+import { lambdaHandler, logger } from "./lambda.js";
 
-const logger = new Logger({ serviceName: "modeldrop", logLevel: "INFO" });
-
-export const StatusChange = z.object({
+/** EventBridge's envelope (Powertools' schema) around Step Functions' own detail. */
+export const StatusChange = EventBridgeSchema.extend({
   "detail-type": z.literal("Step Functions Execution Status Change"),
   detail: z.object({
     executionArn: z.string(),
@@ -26,48 +22,16 @@ export const StatusChange = z.object({
   }),
 });
 
-const isEndToRecord = (status: string): status is (typeof ENDS_TO_RECORD)[number] =>
-  (ENDS_TO_RECORD as readonly string[]).includes(status);
-
 export function makeHandler(deps: {
-  root: Pick<Root, "runs" | "notices" | "objects">;
-  now: () => Date;
+  ports: Pick<Ports, "runs" | "objects" | "notices" | "log" | "now">;
 }) {
-  return async (event: unknown): Promise<{ runId: string; status?: string; notice?: string }> => {
-    const { detail } = StatusChange.parse(event);
-    const runId = detail.name;
-    const runs = deps.root.runs();
-    const run = await runs.get(runId);
-    if (!run) {
+  return lambdaHandler(StatusChange, async ({ detail }) => {
+    const ended = await recordExecutionEnd(deps.ports, detail);
+    if (ended.outcome === "not-a-run")
       logger.warn("status change for an execution that is not a modeldrop run", { ...detail });
-      return { runId };
-    }
-    const status = detail.status;
-    if (!isEndToRecord(status)) return { runId };
-    const input = parseEndedInput(detail.input);
-    const recorded = await runs.update(
-      runId,
-      endFields(run, { status, error: detail.error, cause: detail.cause }, input, deps.now()),
-    );
-    // The pipeline's own BuildReport did not run on these ends (or ran before a crash).
-    const ended = await runs.require(runId);
-    if (!ended.report && input) {
-      // A report that cannot be written must not cost the run its notice.
-      await writeRunReport(runs, deps.root.objects(), reportSource(runId, input)).catch(
-        (error: unknown) => logger.error("the run's report could not be written", { runId, error }),
-      );
-    }
-    const notice = await sendRunNotice(runs, deps.root.notices(), runId);
-    const final = (await runs.require(runId)).status;
-    logger.info("execution end recorded", {
-      runId,
-      execution: status,
-      status: final,
-      recorded,
-      notice,
-    });
-    return { runId, status: final, notice };
-  };
+    if (ended.outcome === "recorded") logger.info("execution end recorded", { ...ended });
+    return ended;
+  });
 }
 
-export const handler = makeHandler({ root, now: () => new Date() });
+export const handler = makeHandler({ ports });

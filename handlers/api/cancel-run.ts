@@ -1,39 +1,23 @@
 /**
- * POST /runs/{id}/cancel: stops the run's execution (its job is stopped with it). The run
- * becomes STOPPED when Step Functions reports the abort (on-execution-end), which also sends
- * its notice; a run that never started is recorded STOPPED here.
+ * POST /runs/{id}/cancel: stops the run's execution; the run becomes STOPPED when Step
+ * Functions reports the abort (app/runs.ts cancelRun).
  */
-import { type Root, root } from "../../aws/root.js";
-import { sendRunNotice } from "../../aws/run-notice.js";
+import type { Ports } from "../../app/ports.js";
+import { cancelRun } from "../../app/runs.js";
+import { ports } from "../../aws/root.js";
 import { ROUTES } from "../../core/api.js";
-import { Conflict } from "../../core/errors.js";
-import { runPath } from "../../core/run-view.js";
-import { isTerminal } from "../../core/runs.js";
+import { toAccepted } from "../../core/run-view.js";
 import { apiRoute } from "./http.js";
 
 export interface Deps {
-  root: Pick<Root, "runs" | "pipeline" | "notices">;
-  now: () => Date;
+  ports: Pick<Ports, "runs" | "pipeline" | "notices" | "log" | "now">;
 }
 
 export function makeHandler(deps: Deps) {
   return apiRoute(ROUTES.cancelRun, async ({ params, principal }) => {
-    const runs = deps.root.runs();
-    const run = await runs.require(params.id);
-    if (isTerminal(run.status))
-      throw new Conflict("run-ended", `run ${run.id} already ended ${run.status}`);
-    if (run.executionArn) {
-      await deps.root
-        .pipeline()
-        .stop(run.executionArn, `cancelled through the API by ${principal}`);
-    } else if (
-      await runs.update(run.id, { status: "STOPPED", endedAt: deps.now().toISOString() })
-    ) {
-      await sendRunNotice(runs, deps.root.notices(), run.id);
-    }
-    const now = await runs.require(run.id);
-    return { status: 202, body: { id: run.id, status: now.status, url: runPath(run.id) } };
+    const run = await cancelRun(deps.ports, params.id, principal);
+    return { status: 202, body: toAccepted(run) };
   });
 }
 
-export const handler = makeHandler({ root, now: () => new Date() });
+export const handler = makeHandler({ ports });

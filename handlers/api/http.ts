@@ -1,40 +1,25 @@
 /**
- * The REST API's one request/response layer: API Gateway HTTP API (payload 2.0) events in,
- * parsed with the route's schemas from core/api.ts; answers out as JSON; every error a
- * problem document (RFC 9457) with a stable code, mapped here and nowhere else. A bug answers
- * 500 with the request id and no stack trace; the trace goes to the log.
+ * The REST API's one request/response layer, on the shared plumbing (handlers/lambda.ts): the
+ * API Gateway HTTP API event (payload 2.0) parsed with Powertools' built-in schema, then with
+ * the route's schemas from core/api.ts; answers out as JSON; every error a problem document
+ * (RFC 9457) with a stable code, mapped here and nowhere else. A bug answers 500 with the
+ * request id and no stack trace; the trace goes to the log.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { parser } from "@aws-lambda-powertools/parser/middleware";
+import { APIGatewayProxyEventV2Schema } from "@aws-lambda-powertools/parser/schemas";
+import type { ParsedResult } from "@aws-lambda-powertools/parser/types";
+import middy from "@middy/core";
 import { z } from "zod";
 import type { Problem, RouteSpec } from "../../core/api.js";
 import { ApiError } from "../../core/errors.js";
 import { InvalidOptions } from "../../core/options.js";
-
-const logger = new Logger({ serviceName: "modeldrop-api", logLevel: "INFO" });
+import { logger } from "../lambda.js";
 
 /** Request bodies of this API are small JSON documents. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export const HttpEvent = z.object({
-  rawPath: z.string().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  queryStringParameters: z.record(z.string(), z.string()).optional(),
-  pathParameters: z.record(z.string(), z.string()).optional(),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().optional(),
-  requestContext: z
-    .object({
-      requestId: z.string().optional(),
-      domainName: z.string().optional(),
-      authorizer: z
-        .object({ lambda: z.record(z.string(), z.unknown()).nullish() })
-        .loose()
-        .optional(),
-    })
-    .loose()
-    .optional(),
-});
-export type HttpEvent = z.infer<typeof HttpEvent>;
+type HttpEvent = z.infer<typeof APIGatewayProxyEventV2Schema>;
 
 export interface HttpAnswer {
   statusCode: number;
@@ -147,62 +132,92 @@ function parseBody(
   }
 }
 
+/** An error a route threw, as the problem document the caller gets. */
+function answerFor(error: unknown, event: HttpEvent | undefined): HttpAnswer {
+  if (error instanceof ApiError)
+    return answerProblem(problem(error.status, error.code, error.message, error.field));
+  if (error instanceof InvalidOptions)
+    return answerProblem(problem(400, "invalid-option", error.message, `options.${error.field}`));
+  const requestId = event?.requestContext.requestId ?? "unknown";
+  logger.error("request failed", { requestId, path: event?.rawPath, error });
+  return answerProblem(
+    problem(500, "internal-error", `modeldrop could not answer; request id ${requestId}`),
+  );
+}
+
+/** The route's own answer, with a Location header on a 202 that names where to follow the work. */
+function answerWith(result: ResponseBody): HttpAnswer {
+  const answer = json(Number(result.status), result.body);
+  const body = result.body;
+  if (result.status === 202 && typeof body === "object" && body !== null && "url" in body)
+    if (typeof body.url === "string") answer.headers.location = body.url;
+  return answer;
+}
+
+/** The route's parameters, query and body, parsed with its schemas; a 400 names the field. */
+function readRequest<R extends RouteSpec>(
+  spec: R,
+  event: HttpEvent,
+): { ok: true; request: Request<R> } | { ok: false; answer: HttpAnswer } {
+  const headers = Object.fromEntries(
+    Object.entries(event.headers).map(([name, value]) => [name.toLowerCase(), value ?? ""]),
+  );
+  const params = z
+    .strictObject(spec.params ?? {})
+    .safeParse(event.pathParameters ?? {}, PARSE_OPTIONS);
+  if (!params.success) return { ok: false, answer: invalid(params.error, "") };
+  const query = (spec.query ?? z.strictObject({})).safeParse(
+    event.queryStringParameters ?? {},
+    PARSE_OPTIONS,
+  );
+  if (!query.success) return { ok: false, answer: invalid(query.error, "") };
+  let body: unknown;
+  if (spec.body) {
+    const read = parseBody(event);
+    if (!read.ok) return read;
+    const checked = spec.body.safeParse(read.value, PARSE_OPTIONS);
+    if (!checked.success) return { ok: false, answer: invalid(checked.error, "") };
+    body = checked.data;
+  }
+  const principal = event.requestContext.authorizer?.lambda?.principal;
+  return {
+    ok: true,
+    request: {
+      params: params.data as Params<R>,
+      query: query.data as Query<R>,
+      body: body as Body<R>,
+      headers,
+      principal: typeof principal === "string" ? principal : "anonymous",
+      requestId: event.requestContext.requestId,
+    },
+  };
+}
+
 /**
- * Wraps a route's work: parses the event against the route's schemas (a 400 names the field),
- * runs it, and turns what it returns or throws into the HTTP answer.
+ * A route's handler: the event parsed (an event that is not API Gateway's answers 400), the
+ * route's work run on the parsed request, and what it returns or throws turned into the HTTP
+ * answer by a middy onError middleware.
  */
 export function apiRoute<R extends RouteSpec>(
   spec: R,
   work: (request: Request<R>) => Promise<ResponseBody>,
 ) {
-  return async (raw: unknown): Promise<HttpAnswer> => {
-    const parsedEvent = HttpEvent.safeParse(raw);
-    if (!parsedEvent.success)
-      return answerProblem(problem(400, "invalid-request", "the request could not be read"));
-    const event = parsedEvent.data;
-    const requestId = event.requestContext?.requestId ?? "unknown";
-    const headers = Object.fromEntries(
-      Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
-    );
-    const params = z
-      .strictObject(spec.params ?? {})
-      .safeParse(event.pathParameters ?? {}, PARSE_OPTIONS);
-    if (!params.success) return invalid(params.error, "");
-    const query = (spec.query ?? z.strictObject({})).safeParse(
-      event.queryStringParameters ?? {},
-      PARSE_OPTIONS,
-    );
-    if (!query.success) return invalid(query.error, "");
-    let body: unknown;
-    if (spec.body) {
-      const read = parseBody(event);
+  return middy<ParsedResult<unknown, HttpEvent>, HttpAnswer>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(parser({ schema: APIGatewayProxyEventV2Schema, safeParse: true }))
+    .use({
+      onError: async (request) => {
+        const parsed = request.event;
+        request.response = answerFor(request.error, parsed.success ? parsed.data : undefined);
+      },
+    })
+    .handler(async (parsed) => {
+      if (!parsed.success) {
+        logger.warn("not an API Gateway HTTP API event", { error: parsed.error.message });
+        return answerProblem(problem(400, "invalid-request", "the request could not be read"));
+      }
+      const read = readRequest(spec, parsed.data);
       if (!read.ok) return read.answer;
-      const checked = spec.body.safeParse(read.value, PARSE_OPTIONS);
-      if (!checked.success) return invalid(checked.error, "");
-      body = checked.data;
-    }
-    const principal = event.requestContext?.authorizer?.lambda?.principal;
-    try {
-      const result = await work({
-        params: params.data as Params<R>,
-        query: query.data as Query<R>,
-        body: body as Body<R>,
-        headers,
-        principal: typeof principal === "string" ? principal : "anonymous",
-        requestId,
-      });
-      return json(Number(result.status), result.body);
-    } catch (error) {
-      if (error instanceof ApiError)
-        return answerProblem(problem(error.status, error.code, error.message, error.field));
-      if (error instanceof InvalidOptions)
-        return answerProblem(
-          problem(400, "invalid-option", error.message, `options.${error.field}`),
-        );
-      logger.error("request failed", { requestId, path: event.rawPath, error });
-      return answerProblem(
-        problem(500, "internal-error", `modeldrop could not answer; request id ${requestId}`),
-      );
-    }
-  };
+      return answerWith(await work(read.request));
+    });
 }

@@ -1,28 +1,24 @@
 /** GET /models: registered model names with their latest and newest Approved versions. */
-import { type Root, root } from "../../aws/root.js";
+import { listModels } from "../../app/models.js";
+import type { Ports } from "../../app/ports.js";
+import { ports } from "../../aws/root.js";
 import { ROUTES } from "../../core/api.js";
-import { newestApproved } from "../../core/registry.js";
 import { apiRoute } from "./http.js";
 
-export function makeHandler(deps: { root: Pick<Root, "models"> }) {
+export function makeHandler(deps: { ports: Pick<Ports, "models"> }) {
   return apiRoute(ROUTES.listModels, async ({ query }) => {
-    const models = deps.root.models();
-    const page = await models.names(query.limit, query.cursor);
-    const summaries = [];
-    for (const { name, latestVersion } of page.names) {
-      const approved = newestApproved(await models.versions(name))?.version;
-      summaries.push({
-        name,
-        latestVersion,
-        ...(approved !== undefined ? { approvedVersion: approved } : {}),
-        url: `/models/${name}`,
-      });
-    }
+    const page = await listModels(deps.ports, query.limit, query.cursor);
     return {
       status: 200,
-      body: { models: summaries, ...(page.next ? { next: page.next } : {}) },
+      body: {
+        models: page.models.map((model) => ({
+          ...model,
+          url: `/models/${encodeURIComponent(model.name)}`,
+        })),
+        ...(page.next ? { next: page.next } : {}),
+      },
     };
   });
 }
 
-export const handler = makeHandler({ root });
+export const handler = makeHandler({ ports });

@@ -1,6 +1,7 @@
 /** Registry entries as the API shows them. */
-import type { ModelVersion } from "../../aws/models-store.js";
+
 import type { ModelVersionView } from "../../core/api.js";
+import type { ModelVersion } from "../../core/registry.js";
 
 export function versionView(version: ModelVersion): ModelVersionView {
   return {

@@ -1,15 +1,16 @@
 /** Sends the run's one notice (email and Slack subscribe to the topic). */
 import { z } from "zod";
-import { type Root, root } from "../../aws/root.js";
-import { sendRunNotice } from "../../aws/run-notice.js";
+import { sendRunNotice } from "../../app/notice.js";
+import type { Ports } from "../../app/ports.js";
+import { ports } from "../../aws/root.js";
+import { lambdaHandler } from "../lambda.js";
 
 const Payload = z.object({ runId: z.string().min(1) });
 
-export function makeHandler(deps: { root: Pick<Root, "runs" | "notices"> }) {
-  return async (event: unknown): Promise<{ notice: string }> => {
-    const { runId } = Payload.parse(event);
-    return { notice: await sendRunNotice(deps.root.runs(), deps.root.notices(), runId) };
-  };
+export function makeHandler(deps: { ports: Pick<Ports, "runs" | "notices" | "log" | "now"> }) {
+  return lambdaHandler(Payload, async (event) => ({
+    notice: await sendRunNotice(deps.ports, event.runId),
+  }));
 }
 
-export const handler = makeHandler({ root });
+export const handler = makeHandler({ ports });

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import env, inference
+from .artifact import unpack_model
 from .errors import JobArgumentParser, JobFailed, run_job
-from .evaluate import unpack_model
 from .progress import log, progress
 
 STEP = "transform"

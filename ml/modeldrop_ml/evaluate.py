@@ -23,25 +23,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import tarfile
 import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn import metrics
 from sklearn.exceptions import UndefinedMetricWarning
 
 from . import env
-from .errors import JobArgumentParser, ModelArtifactInvalid, run_job
+from .artifact import load_model, unpack_model
+from .errors import JobArgumentParser, run_job
 from .plots import write_plots
 from .progress import log, progress
 from .tabular import encode_labels
-from .train import ARTIFACT
 
 STEP = "evaluate"
 BOOTSTRAP_ROUNDS = 30
@@ -55,39 +53,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--test", type=Path, default=env.processing_input("test"))
     parser.add_argument("--output", type=Path, default=env.processing_output("evaluation"))
     return parser.parse_args(argv)
-
-
-def unpack_model(model: Path, scratch: Path) -> Path:
-    """The folder holding model.joblib: ``model`` itself, or model.tar.gz unpacked into scratch."""
-    if (model / ARTIFACT).is_file():
-        return model
-    archive = model if model.is_file() else model / "model.tar.gz"
-    if not archive.is_file():
-        raise ModelArtifactInvalid(
-            f"no model found in {model.name}: expected model.tar.gz or {ARTIFACT}."
-        )
-    try:
-        with tarfile.open(archive) as tar:
-            tar.extractall(scratch, filter="data")
-    except (tarfile.TarError, OSError) as error:
-        raise ModelArtifactInvalid(
-            f"{archive.name} is not a readable model archive: {error}"
-        ) from error
-    if not (scratch / ARTIFACT).is_file():
-        raise ModelArtifactInvalid(
-            f"{archive.name} holds no {ARTIFACT}: it was not made by modeldrop's train job."
-        )
-    return scratch
-
-
-def load_model(folder: Path) -> Any:
-    try:
-        return joblib.load(folder / ARTIFACT)
-    except Exception as error:
-        raise ModelArtifactInvalid(
-            f"{ARTIFACT} cannot be loaded ({type(error).__name__}: {error}); it was made with other "
-            "library versions or is damaged. Retrain the model."
-        ) from error
 
 
 def _value(fn: Callable[[np.ndarray], float], rows: int, seed: int = 7) -> dict[str, float]:

@@ -39,10 +39,10 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from .artifact import ARTIFACT
 from .errors import DatasetRejected
 from .tables import DELIMITERS, MISSING_MARKERS, unique_names
 
-ARTIFACT = "model.joblib"
 CSV = "text/csv"
 JSON_LINES = "application/jsonlines"
 JSON = "application/json"

@@ -27,6 +27,7 @@ import joblib
 import pandas as pd
 
 from . import env
+from .artifact import ARTIFACT
 from .errors import InvalidOption, JobArgumentParser, JobFailed, run_job
 from .options import coerce_hyperparameters, options_schema
 from .progress import log, progress
@@ -34,7 +35,6 @@ from .schema import DatasetSchema, learn_categories, model_frame
 from .tabular import encode_labels, fit_sklearn, fit_xgboost
 
 STEP = "train"
-ARTIFACT = "model.joblib"
 TABULAR_DEFAULT = "xgboost"
 IMAGE_DEFAULT = "resnet18"
 

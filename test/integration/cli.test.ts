@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { ErrorOutput } from "../../cli/client.js";
 import { RunDetail, RunPage } from "../../core/api.js";
 import type { LocalCloud } from "../../local/cloud.js";
 import { churnCsv } from "./datasets.js";
@@ -112,6 +113,51 @@ describe("the modeldrop command", { timeout: 200_000 }, () => {
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain("MODELDROP_RESOURCES");
     expect(report).toMatchObject({ code: 0, stdout: `${join(files, "report.html")}\n` });
+  });
+
+  it("under --json, ends a run that failed with its record on stdout and the reason as JSON on stderr", async () => {
+    const page = RunPage.parse(JSON.parse((await modeldrop("runs", "--json")).stdout));
+    const id = page.runs.find((r) => r.dataset.name === "tiny.csv")?.id ?? "";
+
+    const result = await modeldrop("follow", id, "--json");
+
+    expect(result.code).toBe(1);
+    expect(RunDetail.parse(JSON.parse(result.stdout)).status).toBe("FAILED");
+    const { error } = ErrorOutput.parse(JSON.parse(result.stderr.trim().split("\n").at(-1) ?? ""));
+    expect(error).toMatchObject({ code: "run-failed", exitCode: 1 });
+    expect(error.message).toMatch(new RegExp(`^run ${id} failed at preprocess: .*rows`));
+  });
+
+  it("under --json, passes on the API's problem code and status for a missing run (exit 1)", async () => {
+    const result = await modeldrop("show", "01JD3M2X4Y5Z6A7B8C9D0E1F2G", "--json");
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(ErrorOutput.parse(JSON.parse(result.stderr)).error).toMatchObject({
+      code: "run-not-found",
+      status: 404,
+      exitCode: 1,
+    });
+  });
+
+  it("under --json, says the API refused the token as JSON (exit 3)", async () => {
+    const result = await run(process.execPath, [
+      BIN,
+      "runs",
+      "--json",
+      "--endpoint",
+      cloud.apiEndpoint,
+      "--token",
+      "wrong",
+    ]).catch((error: { stdout: string; stderr: string; code: number }) => error);
+
+    expect(result).toMatchObject({ code: 3, stdout: "" });
+    expect(ErrorOutput.parse(JSON.parse(result.stderr)).error).toEqual({
+      code: "token-refused",
+      message: "the API refused the token (HTTP 403); check --token or MODELDROP_TOKEN",
+      exitCode: 3,
+      status: 403,
+    });
   });
 
   it("says the API refused the token (exit 3) instead of printing a stack trace", async () => {

@@ -21,7 +21,7 @@ import { runCost } from "../../core/cost.js";
 import { decideGate, headlineMetrics, parseEvaluation } from "../../core/evaluation.js";
 import type { RunOptions } from "../../core/options.js";
 import { imageUri } from "../../core/pipeline-input.js";
-import { renderReport, reportInputs } from "../../core/report.js";
+import { renderReport, reportInputs } from "../../core/report/index.js";
 import type { Run, StepTiming } from "../../core/run-record.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ListRunsQuery, Problem, ROUTES } from "../../core/api.js";
 import { openApiDocument } from "../../core/openapi.js";
 import { apiRoute } from "../../handlers/api/http.js";
+import { httpEvent, invoke } from "./events.js";
 
 type Responses = Record<string, { content?: Record<string, unknown> }>;
 
@@ -16,10 +17,10 @@ function responses(path: string, method: string): Responses {
 const startRun = apiRoute(ROUTES.startRun, async () => ({ status: 202, body: {} }));
 
 async function problemFor(body: unknown) {
-  const answer = await startRun({
-    body: JSON.stringify(body),
-    requestContext: { requestId: "r1" },
-  });
+  const answer = await invoke(
+    startRun,
+    httpEvent({ method: "POST", path: "/runs", body: JSON.stringify(body) }),
+  );
   return Problem.parse(JSON.parse(answer.body));
 }
 

@@ -1,41 +1,35 @@
 /**
- * In-memory stand-ins for the stores and publishers in aws/, for handler unit tests. Each
- * extends the real class and overrides every public method, so the compiler checks it keeps
- * the real shape; the SDK client each is built with points at a closed port and is never sent
- * a request.
+ * In-memory implementations of the application's ports (app/ports.ts), for handler and
+ * workflow unit tests. Each implements the port's interface, so the compiler checks it keeps
+ * the real shape; none touches an SDK.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SFNClient } from "@aws-sdk/client-sfn";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { SSMClient } from "@aws-sdk/client-ssm";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { vi } from "vitest";
-import { NoticePublisher } from "../../aws/notices.js";
-import { type ObjectHead, Objects } from "../../aws/objects.js";
-import { PipelineStarter } from "../../aws/pipeline.js";
-import { type RunFilter, type RunListPage, RunsStore } from "../../aws/runs-store.js";
-import { SecretReader } from "../../aws/secrets.js";
+import type {
+  Executions,
+  Log,
+  NoticeChannel,
+  ObjectHead,
+  ObjectStore,
+  RunFilter,
+  RunGuard,
+  RunListPage,
+  RunRepository,
+  SecretReader,
+} from "../../app/ports.js";
+import { RunNotFound } from "../../core/errors.js";
 import type { Notice } from "../../core/notice.js";
 import type { NoticeDelivery, Run } from "../../core/run-record.js";
 import { isTerminal } from "../../core/runs.js";
 
-const nowhere = {
-  region: "us-east-1",
-  endpoint: "http://127.0.0.1:9",
-  credentials: { accessKeyId: "fake", secretAccessKey: "fake" },
-};
-
 export const PIPELINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:training-pipeline";
 
 /** The Runs table: conditional create, and updates guarded as the real store guards them. */
-export class FakeRuns extends RunsStore {
+export class FakeRuns implements RunRepository {
   private readonly items = new Map<string, Run>();
   /** Ids of the runs `create` recorded, in order (a refused duplicate is not listed). */
   readonly created: string[] = [];
 
   constructor(runs: Run[] = []) {
-    super(DynamoDBDocumentClient.from(new DynamoDBClient(nowhere)), "fake-runs");
     for (const run of runs) this.items.set(run.id, structuredClone(run));
   }
 
@@ -43,23 +37,25 @@ export class FakeRuns extends RunsStore {
     return [...this.items.values()].map((run) => structuredClone(run));
   }
 
-  override async create(run: Run): Promise<boolean> {
+  async create(run: Run): Promise<boolean> {
     if (this.items.has(run.id)) return false;
     this.items.set(run.id, structuredClone(run));
     this.created.push(run.id);
     return true;
   }
 
-  override async get(id: string): Promise<Run | undefined> {
+  async get(id: string): Promise<Run | undefined> {
     const run = this.items.get(id);
     return run ? structuredClone(run) : undefined;
   }
 
-  override async update(
-    id: string,
-    fields: Partial<Run>,
-    guard: "running" | "exists" = "running",
-  ): Promise<boolean> {
+  async require(id: string): Promise<Run> {
+    const run = await this.get(id);
+    if (!run) throw new RunNotFound(`run ${id} does not exist`);
+    return run;
+  }
+
+  async update(id: string, fields: Partial<Run>, guard: RunGuard = "running"): Promise<boolean> {
     const run = this.items.get(id);
     if (!run || (guard === "running" && isTerminal(run.status))) return false;
     const defined = Object.entries(fields).filter(([, value]) => value !== undefined);
@@ -72,7 +68,7 @@ export class FakeRuns extends RunsStore {
   }
 
   /** Newest first; the cursor is the offset of the next page. */
-  override async list(filter: RunFilter, limit: number, cursor?: string): Promise<RunListPage> {
+  async list(filter: RunFilter, limit: number, cursor?: string): Promise<RunListPage> {
     const matching = this.all()
       .filter(
         (run) =>
@@ -87,19 +83,19 @@ export class FakeRuns extends RunsStore {
     return { runs: matching.slice(from, from + limit), ...next };
   }
 
-  override async claimNotice(id: string): Promise<boolean> {
+  async claimNotice(id: string): Promise<boolean> {
     const run = this.items.get(id);
     if (!run || run.noticeSentAt !== undefined) return false;
     run.noticeSentAt = new Date().toISOString();
     return true;
   }
 
-  override async releaseNotice(id: string): Promise<void> {
+  async releaseNotice(id: string): Promise<void> {
     const run = this.items.get(id);
     if (run) delete run.noticeSentAt;
   }
 
-  override async recordNoticeDelivery(id: string, delivery: NoticeDelivery): Promise<boolean> {
+  async recordNoticeDelivery(id: string, delivery: NoticeDelivery): Promise<boolean> {
     const run = this.items.get(id);
     if (!run) return false;
     run.noticeDeliveries = [...(run.noticeDeliveries ?? []), structuredClone(delivery)];
@@ -110,24 +106,23 @@ export class FakeRuns extends RunsStore {
 interface StoredObject {
   body: Buffer;
   head: ObjectHead;
+  contentType?: string;
 }
 
 /** A versioned bucket: the newest version of a key answers unless a version is named. */
-export class FakeObjects extends Objects {
+export class FakeObjects implements ObjectStore {
   private readonly versions = new Map<string, StoredObject[]>();
-
-  constructor() {
-    super(new S3Client(nowhere));
-  }
 
   put(
     bucket: string,
     key: string,
-    body: string,
+    body: string | Buffer,
     head: Partial<Omit<ObjectHead, "size">> = {},
+    contentType?: string,
   ): void {
     const bytes = Buffer.from(body);
     const stored: StoredObject = {
+      ...(contentType ? { contentType } : {}),
       body: bytes,
       head: {
         size: bytes.length,
@@ -147,40 +142,49 @@ export class FakeObjects extends Objects {
       : versions.find((stored) => stored.head.versionId === versionId);
   }
 
-  override async head(
-    bucket: string,
-    key: string,
-    versionId?: string,
-  ): Promise<ObjectHead | undefined> {
+  async head(bucket: string, key: string, versionId?: string): Promise<ObjectHead | undefined> {
     const found = this.find(bucket, key, versionId);
     return found ? structuredClone(found.head) : undefined;
   }
 
-  override async getBuffer(bucket: string, key: string): Promise<Buffer | undefined> {
+  async getBuffer(bucket: string, key: string): Promise<Buffer | undefined> {
     const found = this.find(bucket, key);
     return found ? Buffer.from(found.body) : undefined;
   }
 
-  override async getText(bucket: string, key: string): Promise<string | undefined> {
+  async getText(bucket: string, key: string): Promise<string | undefined> {
     return (await this.getBuffer(bucket, key))?.toString("utf8");
   }
 
-  override async putText(bucket: string, key: string, body: string): Promise<void> {
-    this.put(bucket, key, body);
+  async putText(bucket: string, key: string, body: string, contentType: string): Promise<void> {
+    this.put(bucket, key, body, {}, contentType);
   }
 
-  override async copyVersion(
+  /** The Content-Type the object was written with (putText's). */
+  contentTypeOf(bucket: string, key: string): string | undefined {
+    return this.find(bucket, key)?.contentType;
+  }
+
+  async presignGet(bucket: string, key: string): Promise<string> {
+    return `https://${bucket}.example/${encodeURIComponent(key)}?signed`;
+  }
+
+  async presignPost(
     bucket: string,
     key: string,
-    versionId: string,
-    to: string,
-  ): Promise<void> {
-    const found = this.find(bucket, key, versionId === "null" ? undefined : versionId);
-    if (!found) throw Object.assign(new Error(`no ${key} ${versionId}`), { name: "NoSuchKey" });
-    this.put(bucket, to, found.body.toString("utf8"));
+    _maxBytes: number,
+    fields: Record<string, string>,
+  ): Promise<{ url: string; fields: Record<string, string> }> {
+    return { url: `https://${bucket}.example/`, fields: { ...fields, key } };
   }
 
-  override async listKeys(bucket: string, prefix: string): Promise<string[]> {
+  async copyVersion(bucket: string, key: string, versionId: string, to: string): Promise<void> {
+    const found = this.find(bucket, key, versionId === "null" ? undefined : versionId);
+    if (!found) throw Object.assign(new Error(`no ${key} ${versionId}`), { name: "NoSuchKey" });
+    this.put(bucket, to, found.body);
+  }
+
+  async listKeys(bucket: string, prefix: string): Promise<string[]> {
     return [...this.versions.keys()]
       .filter((where) => where.startsWith(`${bucket}/${prefix}`))
       .map((where) => where.slice(bucket.length + 1))
@@ -192,24 +196,20 @@ export class FakeObjects extends Objects {
  * Step Functions: records every start that got through (`crashNextStart` makes the next one
  * throw, as a Lambda timing out mid-call would) and every stop.
  */
-export class FakePipeline extends PipelineStarter {
+export class FakePipeline implements Executions {
   readonly starts: { name: string; input: unknown }[] = [];
   readonly stops: { executionArn: string; cause: string }[] = [];
   private crash: Error | undefined;
-
-  constructor() {
-    super(new SFNClient(nowhere), PIPELINE_ARN);
-  }
 
   crashNextStart(error: Error): void {
     this.crash = error;
   }
 
-  override async stop(executionArn: string, cause: string): Promise<void> {
+  async stop(executionArn: string, cause: string): Promise<void> {
     this.stops.push({ executionArn, cause });
   }
 
-  override async start(name: string, input: unknown): Promise<string> {
+  async start(name: string, input: unknown): Promise<string> {
     const crash = this.crash;
     this.crash = undefined;
     if (crash) throw crash;
@@ -222,26 +222,37 @@ export function executionArn(name: string): string {
   return `${PIPELINE_ARN.replace(":stateMachine:", ":execution:")}:${name}`;
 }
 
-export class FakeNotices extends NoticePublisher {
+export class FakeNotices implements NoticeChannel {
   readonly published: Notice[] = [];
 
-  constructor() {
-    super(new SNSClient(nowhere), "arn:aws:sns:us-east-1:123456789012:modeldrop-notices");
-  }
-
-  override async publish(notice: Notice): Promise<string> {
+  async publish(notice: Notice): Promise<string> {
     this.published.push(notice);
     return `message-${this.published.length}`;
   }
 }
 
-export class FakeSecrets extends SecretReader {
-  constructor(private readonly values: Record<string, string> = {}) {
-    super(new SSMClient(nowhere));
+export class FakeSecrets implements SecretReader {
+  constructor(private readonly values: Record<string, string> = {}) {}
+
+  async read(name: string): Promise<string | undefined> {
+    return this.values[name];
+  }
+}
+
+/** A log that keeps its lines, for tests that check what a workflow logged. */
+export class FakeLog implements Log {
+  readonly lines: { level: "info" | "warn" | "error"; message: string; details: unknown[] }[] = [];
+
+  info(message: string, ...details: Record<string, unknown>[]): void {
+    this.lines.push({ level: "info", message, details });
   }
 
-  override async read(name: string): Promise<string | undefined> {
-    return this.values[name];
+  warn(message: string, ...details: Record<string, unknown>[]): void {
+    this.lines.push({ level: "warn", message, details });
+  }
+
+  error(message: string, ...details: Record<string, unknown>[]): void {
+    this.lines.push({ level: "error", message, details });
   }
 }
 

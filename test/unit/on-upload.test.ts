@@ -1,19 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { runIdForDrop } from "../../core/runs.js";
 import { makeHandler } from "../../handlers/on-upload.js";
-import { executionArn, FakeNotices, FakeObjects, FakePipeline, FakeRuns } from "./fakes.js";
+import { invoke, objectCreatedEvent } from "./events.js";
+import {
+  executionArn,
+  FakeLog,
+  FakeNotices,
+  FakeObjects,
+  FakePipeline,
+  FakeRuns,
+} from "./fakes.js";
 
 const BUCKET = "modeldrop-data";
 const DROPPED_AT = new Date("2026-11-02T09:00:00Z");
 
 function objectCreated(eventKey: string, object: { size?: number; versionId?: string } = {}) {
-  return {
-    "detail-type": "Object Created",
-    detail: {
-      bucket: { name: BUCKET },
-      object: { key: eventKey, size: object.size ?? 2048, "version-id": object.versionId ?? "v1" },
-    },
-  };
+  return objectCreatedEvent(BUCKET, eventKey, {
+    size: object.size ?? 2048,
+    versionId: object.versionId ?? "v1",
+  });
 }
 
 /** An inbox with one dropped file, and the handler over fakes; the clock ticks a minute per call. */
@@ -23,17 +28,18 @@ function inbox() {
   const pipeline = new FakePipeline();
   const notices = new FakeNotices();
   let minute = 0;
-  const handler = makeHandler({
-    root: {
-      runs: () => runs,
-      objects: () => objects,
-      pipeline: () => pipeline,
-      notices: () => notices,
+  const onUpload = makeHandler({
+    ports: {
+      runs,
+      objects,
+      pipeline,
+      notices,
+      log: new FakeLog(),
+      now: () => new Date(Date.parse("2026-11-02T10:00:00Z") + 60_000 * minute++),
     },
-    region: "us-east-1",
-    codeSha256: "c0ffee".padEnd(64, "0"),
-    now: () => new Date(Date.parse("2026-11-02T10:00:00Z") + 60_000 * minute++),
+    settings: () => ({ region: "us-east-1", codeSha256: "c0ffee".padEnd(64, "0") }),
   });
+  const handler = (event: unknown) => invoke(onUpload, event);
   const drop = (key: string, metadata: Record<string, string> = {}) =>
     objects.put(BUCKET, key, "x,y\n1,2\n", { versionId: "v1", lastModified: DROPPED_AT, metadata });
   return { runs, objects, pipeline, notices, handler, drop };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { DatasetKind } from "../../core/drops.js";
 import type { RunOptions } from "../../core/options.js";
 import { pipelineInput } from "../../core/pipeline-input.js";
+import type { DatasetKind } from "../../core/run-record.js";
 
 const CODE_SHA = "c0ffee".padEnd(64, "0");
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCost } from "../../core/cost.js";
 import type { Evaluation } from "../../core/evaluation.js";
-import type { Profile, TrainingHistory } from "../../core/report.js";
+import type { Profile, TrainingHistory } from "../../core/report/index.js";
 import type { Run, StepTiming } from "../../core/run-record.js";
 
 export const HOSTILE_COLUMN = "<script>alert(1)</script>";

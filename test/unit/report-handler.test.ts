@@ -1,11 +1,10 @@
-import { S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { type ObjectHead, Objects } from "../../aws/objects.js";
 import { pipelineInput } from "../../core/pipeline-input.js";
-import type { PipelineState } from "../../core/pipeline-state.js";
+import type { TrainingState } from "../../core/pipeline-state.js";
 import type { Run } from "../../core/run-record.js";
 import { makeHandler } from "../../handlers/pipeline/build-report.js";
-import { FakeRuns } from "./fakes.js";
+import { invoke } from "./events.js";
+import { FakeObjects, FakeRuns } from "./fakes.js";
 import {
   evaluation,
   failedAtPreprocess,
@@ -19,48 +18,14 @@ import {
 
 const BUCKET = "modeldrop-data";
 
-/** A bucket of binary objects (plots and the model archive are not text). */
-class Bucket extends Objects {
-  readonly objects = new Map<string, { body: Buffer; contentType?: string }>();
-
-  constructor() {
-    super(new S3Client({ region: "us-east-1", endpoint: "http://127.0.0.1:9" }));
-  }
-
-  put(key: string, body: string | Buffer): void {
-    this.objects.set(key, { body: Buffer.from(body) });
-  }
-
-  override async head(_bucket: string, key: string): Promise<ObjectHead | undefined> {
-    const found = this.objects.get(key);
-    return found
-      ? { size: found.body.length, lastModified: undefined, metadata: {}, versionId: undefined }
-      : undefined;
-  }
-
-  override async getBuffer(_bucket: string, key: string): Promise<Buffer | undefined> {
-    return this.objects.get(key)?.body;
-  }
-
-  override async getText(bucket: string, key: string): Promise<string | undefined> {
-    return (await this.getBuffer(bucket, key))?.toString("utf8");
-  }
-
-  override async putText(
-    _bucket: string,
-    key: string,
-    body: string,
-    contentType: string,
-  ): Promise<void> {
-    this.objects.set(key, { body: Buffer.from(body), contentType });
-  }
-
-  override async listKeys(_bucket: string, prefix: string): Promise<string[]> {
-    return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+/** The data bucket, holding text and binary objects (plots and the model archive are not text). */
+class Bucket extends FakeObjects {
+  add(key: string, body: string | Buffer): void {
+    this.put(BUCKET, key, body);
   }
 }
 
-function stateOf(run: Run, trained: boolean): PipelineState {
+function stateOf(run: Run, trained: boolean): TrainingState {
   const input = pipelineInput({
     runId: run.id,
     bucket: BUCKET,
@@ -93,23 +58,22 @@ describe("build-report", () => {
     const state = stateOf(run, true);
     const bucket = new Bucket();
     const prefix = `runs/${run.id}`;
-    bucket.put(`${prefix}/processed/profile.json`, JSON.stringify(profile()));
-    bucket.put(state.paths.evaluationKey, JSON.stringify(evaluation()));
-    bucket.put(`${prefix}/evaluation/plots/roc.png`, TINY_PNG);
-    bucket.put(`${prefix}/evaluation/plots/training_curve.png`, TINY_PNG);
-    bucket.put(
+    bucket.add(`${prefix}/processed/profile.json`, JSON.stringify(profile()));
+    bucket.add(state.paths.evaluationKey, JSON.stringify(evaluation()));
+    bucket.add(`${prefix}/evaluation/plots/roc.png`, TINY_PNG);
+    bucket.add(`${prefix}/evaluation/plots/training_curve.png`, TINY_PNG);
+    bucket.add(
       `${prefix}/jobs/${state.jobs.train.name}/output/model.tar.gz`,
       modelArchive({ "model.joblib": "m", "history.json": JSON.stringify(history()) }),
     );
     const runs = new FakeRuns([run]);
-    const handler = makeHandler({ root: { runs: () => runs, objects: () => bucket } });
+    const handler = makeHandler({ ports: { runs, objects: bucket } });
 
-    const result = await handler({ state });
+    const result = await invoke(handler, { state });
 
-    const written = bucket.objects.get(state.paths.reportKey);
-    const html = written?.body.toString("utf8") ?? "";
+    const html = (await bucket.getText(BUCKET, state.paths.reportKey)) ?? "";
     expect(result.report).toBe(`s3://${BUCKET}/${state.paths.reportKey}`);
-    expect(written?.contentType).toBe("text/html; charset=utf-8");
+    expect(bucket.contentTypeOf(BUCKET, state.paths.reportKey)).toBe("text/html; charset=utf-8");
     expect(sectionText(html, "metrics")).toMatch(/roc_auc gate 0\.9123 ± 0\.0187/);
     expect(sectionText(html, "training")).toContain("3 boosting rounds");
     expect(html.match(/<img /g)).toHaveLength(2);
@@ -122,11 +86,11 @@ describe("build-report", () => {
     const state = stateOf(run, false);
     const bucket = new Bucket();
     const runs = new FakeRuns([run]);
-    const handler = makeHandler({ root: { runs: () => runs, objects: () => bucket } });
+    const handler = makeHandler({ ports: { runs, objects: bucket } });
 
-    await handler({ state });
+    await invoke(handler, { state });
 
-    const html = bucket.objects.get(state.paths.reportKey)?.body.toString("utf8") ?? "";
+    const html = (await bucket.getText(BUCKET, state.paths.reportKey)) ?? "";
     expect(sectionText(html, "failure")).toContain("has a single column");
     expect(sectionText(html, "metrics")).toContain("No metrics: the run failed at preprocess");
   });

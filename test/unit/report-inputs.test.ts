@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { renderReport, reportInputs } from "../../core/report.js";
+import { renderReport, reportInputs } from "../../core/report/index.js";
 import { tarGzMember } from "../../core/tar.js";
 import {
   evaluation,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderReport } from "../../core/report.js";
+import { renderReport } from "../../core/report/index.js";
 import {
   ALL_PLOTS,
   evaluation,

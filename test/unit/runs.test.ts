@@ -1,7 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it, vi } from "vitest";
-import { type RunFilter, RunsStore } from "../../aws/runs-store.js";
+import type { RunFilter } from "../../app/ports.js";
+import { RunsStore } from "../../aws/runs-store.js";
 import { queuedTrainingRun } from "../../core/drops.js";
 import { parseRunOptions } from "../../core/options.js";
 import type { Run } from "../../core/run-record.js";

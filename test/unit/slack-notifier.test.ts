@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { logger } from "../../handlers/lambda.js";
 import { makeHandler } from "../../handlers/slack-notifier.js";
+import { invoke, snsEvent as notices } from "./events.js";
 import { aRun, captureOutput, FakeRuns, FakeSecrets } from "./fakes.js";
 
 const PARAMETER = "/modeldrop/slack-webhook";
@@ -8,16 +10,15 @@ const SECRET_PART = "s3cr3tT0k3nXYZ";
 
 const RUN_ID = "churn-data-3f2a9c1b0d4e";
 
-const snsEvent = (...subjects: string[]) => ({
-  Records: subjects.map((Subject, i) => ({
-    Sns: {
-      MessageId: `message-${i + 1}`,
-      Subject,
-      Message: `Run churn-3f2a9c1b0d4e: SUCCEEDED\nReport: s3://b/report.html\n`,
-      MessageAttributes: { runId: { Type: "String", Value: RUN_ID } },
-    },
-  })),
-});
+const snsEvent = (...subjects: string[]) =>
+  notices(
+    subjects.map((subject, i) => ({
+      messageId: `message-${i + 1}`,
+      subject,
+      message: `Run churn-3f2a9c1b0d4e: SUCCEEDED\nReport: s3://b/report.html\n`,
+      attributes: { runId: RUN_ID },
+    })),
+  );
 
 type Answer = Response | Error;
 
@@ -27,16 +28,23 @@ function slack(...answers: Answer[]) {
   const waits: number[] = [];
   const runs = new FakeRuns([aRun({ id: RUN_ID, status: "SUCCEEDED" })]);
   const deps = (parameters: Record<string, string> = { [PARAMETER]: WEBHOOK }) => ({
-    root: { secrets: () => new FakeSecrets(parameters), runs: () => runs },
-    parameterName: () => PARAMETER,
-    post: async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      posts.push({ url: String(input), body: JSON.parse(String(init?.body)) });
-      const answer = answers.shift() ?? new Response("ok");
-      if (answer instanceof Error) throw answer;
-      return answer;
+    ports: {
+      secrets: new FakeSecrets(parameters),
+      runs,
+      log: logger,
+      now: () => new Date(),
     },
-    sleep: async (ms: number) => {
-      waits.push(ms);
+    parameterName: () => PARAMETER,
+    transport: {
+      post: async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+        posts.push({ url: String(input), body: JSON.parse(String(init?.body)) });
+        const answer = answers.shift() ?? new Response("ok");
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+      sleep: async (ms: number) => {
+        waits.push(ms);
+      },
     },
   });
   const attempts = async () => (await runs.get(RUN_ID))?.noticeDeliveries ?? [];
@@ -50,7 +58,7 @@ describe("the Slack notifier", () => {
   it("posts the notice to the webhook with its subject as the headline", async () => {
     const { deps, posts } = slack(new Response("ok"));
 
-    const result = await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+    const result = await invoke(makeHandler(deps()), snsEvent("modeldrop: churn.csv model ready"));
 
     expect(result).toEqual({ delivered: 1 });
     expect(posts).toEqual([
@@ -72,7 +80,7 @@ describe("the Slack notifier", () => {
   it("waits as long as Slack's Retry-After says after a 429, then delivers", async () => {
     const { deps, posts, waits } = slack(tooManyRequests("3"), new Response("ok"));
 
-    const result = await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+    const result = await invoke(makeHandler(deps()), snsEvent("modeldrop: churn.csv model ready"));
 
     expect(waits).toEqual([3_000]);
     expect(posts).toHaveLength(2);
@@ -82,7 +90,7 @@ describe("the Slack notifier", () => {
   it("waits at most 10 s however long Retry-After asks for", async () => {
     const { deps, waits } = slack(tooManyRequests("120"), new Response("ok"));
 
-    await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+    await invoke(makeHandler(deps()), snsEvent("modeldrop: churn.csv model ready"));
 
     expect(waits).toEqual([10_000]);
   });
@@ -90,7 +98,7 @@ describe("the Slack notifier", () => {
   it("gives up after three rate-limited attempts without failing", async () => {
     const { deps, posts } = slack(tooManyRequests("1"), tooManyRequests("1"), tooManyRequests("1"));
 
-    const result = await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+    const result = await invoke(makeHandler(deps()), snsEvent("modeldrop: churn.csv model ready"));
 
     expect(posts).toHaveLength(3);
     expect(result).toEqual({ delivered: 0 });
@@ -101,7 +109,7 @@ describe("the Slack notifier", () => {
     const { deps } = slack(refused(), refused(), refused());
 
     const result = await captureOutput(() =>
-      makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready")),
+      invoke(makeHandler(deps()), snsEvent("modeldrop: churn.csv model ready")),
     );
 
     expect(result.result).toEqual({ delivered: 0 });
@@ -112,7 +120,7 @@ describe("the Slack notifier", () => {
   it("still delivers the other notices of the batch when one fails", async () => {
     const { deps } = slack(new Response("no", { status: 404 }), new Response("ok"));
 
-    const result = await makeHandler(deps())(snsEvent("first", "second"));
+    const result = await invoke(makeHandler(deps()), snsEvent("first", "second"));
 
     expect(result).toEqual({ delivered: 1 });
   });
@@ -124,7 +132,7 @@ describe("the Slack notifier", () => {
       new Response("ok"),
     );
 
-    const result = await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+    const result = await invoke(makeHandler(deps()), snsEvent("modeldrop: churn.csv model ready"));
 
     expect(result).toEqual({ delivered: 1 });
     expect(posts).toHaveLength(3);
@@ -161,7 +169,7 @@ describe("the Slack notifier", () => {
     const down = () => new Response("down", { status: 500 });
     const { deps, attempts } = slack(down(), down(), down());
 
-    const result = await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+    const result = await invoke(makeHandler(deps()), snsEvent("modeldrop: churn.csv model ready"));
 
     expect(result).toEqual({ delivered: 0 });
     const recorded = await attempts();
@@ -177,7 +185,7 @@ describe("the Slack notifier", () => {
   it("does not retry a 4xx other than 429", async () => {
     const { deps, posts, attempts } = slack(new Response("invalid_token", { status: 403 }));
 
-    await makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready"));
+    await invoke(makeHandler(deps()), snsEvent("modeldrop: churn.csv model ready"));
 
     expect(posts).toHaveLength(1);
     expect((await attempts()).map((a) => [a.attempt, a.outcome, a.detail])).toEqual([
@@ -187,9 +195,9 @@ describe("the Slack notifier", () => {
 
   it("posts a message that names no run (the alarm's) without recording it", async () => {
     const { deps, posts, attempts } = slack(new Response("ok"));
-    const alarm = { Records: [{ Sns: { Subject: "ALARM: undelivered", Message: "{}" } }] };
+    const alarm = notices([{ subject: "ALARM: undelivered", message: "{}" }]);
 
-    const result = await makeHandler(deps())(alarm);
+    const result = await invoke(makeHandler(deps()), alarm);
 
     expect(result).toEqual({ delivered: 1 });
     expect(posts).toHaveLength(1);
@@ -202,10 +210,10 @@ describe("the Slack notifier", () => {
     broken.recordNoticeDelivery = async () => {
       throw new Error("ProvisionedThroughputExceededException");
     };
-    const handler = makeHandler({ ...deps(), root: { ...deps().root, runs: () => broken } });
+    const handler = makeHandler({ ...deps(), ports: { ...deps().ports, runs: broken } });
 
     const { result, output } = await captureOutput(() =>
-      handler(snsEvent("modeldrop: churn.csv model ready")),
+      invoke(handler, snsEvent("modeldrop: churn.csv model ready")),
     );
 
     expect(result).toEqual({ delivered: 1 });
@@ -219,7 +227,8 @@ describe("the Slack notifier", () => {
   ])("skips Slack when %s", async (_, parameters) => {
     const { deps, posts } = slack();
 
-    const result = await makeHandler(deps(parameters))(
+    const result = await invoke(
+      makeHandler(deps(parameters)),
       snsEvent("modeldrop: churn.csv model ready"),
     );
 
@@ -246,7 +255,7 @@ describe("the Slack notifier", () => {
     const { deps } = script();
 
     const { output } = await captureOutput(() =>
-      makeHandler(deps())(snsEvent("modeldrop: churn.csv model ready")),
+      invoke(makeHandler(deps()), snsEvent("modeldrop: churn.csv model ready")),
     );
 
     expect(output).toContain("Slack");
@@ -255,10 +264,11 @@ describe("the Slack notifier", () => {
 
   it("never logs the webhook URL when the stored URL is malformed and fetch quotes it", async () => {
     const malformed = `hooks.slack.com/services/T0001/B0002/${SECRET_PART}`;
-    const deps = { ...slack().deps({ [PARAMETER]: malformed }), post: fetch };
+    const scripted = slack().deps({ [PARAMETER]: malformed });
+    const deps = { ...scripted, transport: { ...scripted.transport, post: fetch } };
 
     const { result, output } = await captureOutput(() =>
-      makeHandler(deps)(snsEvent("modeldrop: churn.csv model ready")),
+      invoke(makeHandler(deps), snsEvent("modeldrop: churn.csv model ready")),
     );
 
     expect(result).toEqual({ delivered: 0 });

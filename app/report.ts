@@ -4,25 +4,24 @@
  * model archive); each is optional, since a run that failed early, was stopped or died with a
  * restart has only some of them.
  */
-import { MODEL_ARCHIVE_LIMIT_BYTES, renderReport, reportInputs } from "../core/report.js";
+import { MODEL_ARCHIVE_LIMIT_BYTES, renderReport, reportInputs } from "../core/report/index.js";
 import { parseS3Uri } from "../core/s3-uri.js";
-import type { Objects } from "./objects.js";
-import type { RunsStore } from "./runs-store.js";
+import type { Ports } from "./ports.js";
 
 export interface ReportSource {
   runId: string;
   bucket: string;
   reportKey: string;
-  evaluationKey?: string;
+  evaluationKey?: string | undefined;
   /** The trained model archive (`s3://…/model.tar.gz`), when training got that far. */
-  modelUri?: string;
+  modelUri?: string | undefined;
 }
 
 export async function writeRunReport(
-  runs: RunsStore,
-  objects: Objects,
+  ports: Pick<Ports, "runs" | "objects">,
   source: ReportSource,
 ): Promise<string> {
+  const { runs, objects } = ports;
   const run = await runs.require(source.runId);
   const prefix = `runs/${source.runId}`;
   const [profile, evaluation, plotKeys] = await Promise.all([

@@ -1,0 +1,178 @@
+/**
+ * What the workflows need from the outside world, as interfaces this layer owns. aws/ implements
+ * each one over the AWS SDK (DynamoDB, S3, Step Functions, SNS, CloudWatch Logs, SSM); unit
+ * tests implement them in memory (test/unit/fakes.ts). Nothing here knows an SDK type.
+ */
+import type { Notice } from "../core/notice.js";
+import type { ModelName, ModelVersion } from "../core/registry.js";
+import type { NoticeDelivery, Run } from "../core/run-record.js";
+import type { DeliveryStatusRecord } from "../core/run-view.js";
+import type { RunStatus } from "../core/runs.js";
+
+export type RunGuard =
+  /** The run exists and has not ended: status changes and progress. */
+  | "running"
+  /** The run exists, whatever its status: the report, the notice stamp. */
+  | "exists";
+
+export interface RunFilter {
+  status?: RunStatus | undefined;
+  model?: string | undefined;
+  dataset?: string | undefined;
+  kind?: "train" | "predict" | undefined;
+}
+
+export interface RunListPage {
+  runs: Run[];
+  next?: string;
+}
+
+/** The Runs table. A terminal status is final: "running" writes to an ended run do nothing. */
+export interface RunRepository {
+  /** Records a new run; false when a run with this id exists (a duplicate event). */
+  create(run: Run): Promise<boolean>;
+  get(id: string): Promise<Run | undefined>;
+  /** The run, or a RunNotFound (404 through the API). */
+  require(id: string): Promise<Run>;
+  /** Sets top-level fields; false, writing nothing, when the guard does not hold. */
+  update(id: string, fields: Partial<Run>, guard?: RunGuard): Promise<boolean>;
+  /** Newest first, `limit` at a time; `next` when more runs match. */
+  list(filter: RunFilter, limit: number, cursor?: string): Promise<RunListPage>;
+  /** Takes the run's one notice; false when it was already sent (or is being sent). */
+  claimNotice(id: string): Promise<boolean>;
+  /** Gives the notice back when publishing failed, so a retry can send it. */
+  releaseNotice(id: string): Promise<void>;
+  /** Appends one delivery attempt of the run's notice, whatever its status; false when the run is missing. */
+  recordNoticeDelivery(id: string, delivery: NoticeDelivery): Promise<boolean>;
+}
+
+/** The model registry (Models table). */
+export interface ModelRegistry {
+  /** The next version number of a model name (1, 2, …), safe under concurrency. */
+  nextVersion(modelName: string): Promise<number>;
+  put(version: ModelVersion): Promise<void>;
+  /** Model names in name order, a page at a time. */
+  names(limit: number, cursor?: string): Promise<{ names: ModelName[]; next?: string }>;
+  /** The model's newest version, or undefined when the name was never registered. */
+  newest(modelName: string): Promise<ModelVersion | undefined>;
+  /** A model's versions, newest first (empty when the name was never registered). */
+  versions(modelName: string): Promise<ModelVersion[]>;
+  /**
+   * Sets a version's approval, conditional on the approval it was read with: of two reviewers
+   * deciding at once one wins and the other gets a Conflict.
+   */
+  setApproval(current: ModelVersion, fields: ApprovalChange): Promise<ModelVersion>;
+}
+
+export interface ApprovalChange {
+  approval: ModelVersion["approval"];
+  decidedBy: string;
+  decidedAt: string;
+  reason?: string;
+}
+
+export interface ObjectHead {
+  size: number;
+  lastModified: Date | undefined;
+  metadata: Record<string, string>;
+  versionId: string | undefined;
+}
+
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+}
+
+/** The data bucket's objects (S3). */
+export interface ObjectStore {
+  /** The object's head, or undefined when it (or that version) does not exist. */
+  head(bucket: string, key: string, versionId?: string): Promise<ObjectHead | undefined>;
+  getBuffer(bucket: string, key: string): Promise<Buffer | undefined>;
+  getText(bucket: string, key: string): Promise<string | undefined>;
+  putText(bucket: string, key: string, body: string, contentType: string): Promise<void>;
+  /** Copies one exact version of `key` to `to` ("null" for an unversioned object). */
+  copyVersion(bucket: string, key: string, versionId: string, to: string): Promise<void>;
+  listKeys(bucket: string, prefix: string): Promise<string[]>;
+  presignGet(bucket: string, key: string, seconds?: number): Promise<string>;
+  presignPost(
+    bucket: string,
+    key: string,
+    maxBytes: number,
+    fields: Record<string, string>,
+    seconds: number,
+  ): Promise<PresignedPost>;
+}
+
+/** A state machine's executions (Step Functions). */
+export interface Executions {
+  /** Starts the execution named `name`; the same name and input again counts as started. */
+  start(name: string, input: unknown): Promise<string>;
+  /** Stops an execution; one that already ended is left as it is. */
+  stop(executionArn: string, cause: string): Promise<void>;
+}
+
+/** Where a run's notice is published (SNS; email and Slack subscribe). */
+export interface NoticeChannel {
+  /** Publishes the notice of run `runId`; the message id once it was accepted. */
+  publish(notice: Notice, runId: string): Promise<string | undefined>;
+}
+
+export interface LogEvent {
+  timestamp: number;
+  message: string;
+}
+
+export interface LogPage {
+  stream?: string;
+  events: LogEvent[];
+  /** The forward token after these events; undefined while the job has not logged yet. */
+  next?: string;
+}
+
+/** SageMaker jobs' logs (CloudWatch Logs). */
+export interface JobLogReader {
+  /** The job's (first instance's) stream, or undefined while it has none. */
+  stream(group: string, jobName: string): Promise<string | undefined>;
+  /** `"tail"`: the newest events; `"head"`: the first; a token: what was logged after it. */
+  read(
+    group: string,
+    stream: string,
+    limit: number,
+    from: "tail" | "head" | { token: string },
+  ): Promise<LogPage>;
+}
+
+/** SNS's delivery-status log of the notice topic. */
+export interface DeliveryStatusReader {
+  /** Every delivery-status record of one message, oldest first. */
+  forMessage(messageId: string, publishedAt?: string): Promise<DeliveryStatusRecord[]>;
+}
+
+/** Secrets read at run time (SSM SecureStrings), never logged. */
+export interface SecretReader {
+  read(name: string): Promise<string | undefined>;
+}
+
+/** Structured log lines (Powertools' Logger in a function). */
+export interface Log {
+  info(message: string, ...details: Record<string, unknown>[]): void;
+  warn(message: string, ...details: Record<string, unknown>[]): void;
+  error(message: string, ...details: Record<string, unknown>[]): void;
+}
+
+/** Every port, as the composition root (aws/root.ts) provides them. */
+export interface Ports {
+  runs: RunRepository;
+  models: ModelRegistry;
+  objects: ObjectStore;
+  /** The training pipeline's executions. */
+  pipeline: Executions;
+  /** The batch-predict pipeline's executions. */
+  predictions: Executions;
+  notices: NoticeChannel;
+  jobLogs: JobLogReader;
+  deliveryStatus: DeliveryStatusReader;
+  secrets: SecretReader;
+  log: Log;
+  now: () => Date;
+}

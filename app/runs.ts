@@ -1,0 +1,270 @@
+/**
+ * What the REST API does with runs: start one on an inbox object, batch predictions on an
+ * inputs/ object, retry, cancel, read one (with its links, progress and notice deliveries),
+ * list them, and page through a job's log.
+ */
+import { z } from "zod";
+import type { LogsQuery, PredictBody, RunDetail, StartRunBody } from "../core/api.js";
+import { LOG_STEPS } from "../core/api.js";
+import {
+  apiRunId,
+  checkTrainable,
+  newTrainingRun,
+  objectKey,
+  PREDICTION_INPUT_PREFIX,
+  requestHash,
+} from "../core/api-runs.js";
+import { INBOX_PREFIX } from "../core/drops.js";
+import { Conflict, InvalidRequest, NotFound } from "../core/errors.js";
+import { parseRunOptions } from "../core/options.js";
+import { JOB_LOG_GROUPS } from "../core/pipeline-state.js";
+import { predictionContent } from "../core/predict-input.js";
+import { latestProgress } from "../core/progress.js";
+import type { Run } from "../core/run-record.js";
+import { outputLocations, type RunLinks, toRunDetail } from "../core/run-view.js";
+import { isTerminal, jobName, newRunId } from "../core/runs.js";
+import { parseS3Uri } from "../core/s3-uri.js";
+import {
+  type LaunchSettings,
+  launchPrediction,
+  launchTrainingRun,
+  recordAndLaunchTrainingRun,
+} from "./launch.js";
+import { sendRunNotice } from "./notice.js";
+import type { Ports, RunFilter, RunListPage } from "./ports.js";
+
+/** Where the API keeps what it is given: the data bucket, and the deployment's settings. */
+export interface ApiSettings extends LaunchSettings {
+  bucket: string;
+}
+
+/** POST /runs: a training run on an object under inbox/; an Idempotency-Key names the run. */
+export async function startRun(
+  ports: Pick<Ports, "runs" | "objects" | "pipeline" | "now">,
+  body: z.output<typeof StartRunBody>,
+  idempotencyKey: string | undefined,
+  settings: ApiSettings,
+): Promise<Run> {
+  const { bucket } = settings;
+  const key = objectKey(body.input, bucket, INBOX_PREFIX);
+  // The body's schema is the options' shape; these are the rules beyond it (size, unsupported).
+  const options = parseRunOptions(body.options ?? {});
+  const head = await ports.objects.head(bucket, key, body.versionId);
+  if (!head)
+    throw new NotFound(
+      "object",
+      `s3://${bucket}/${key}${body.versionId ? ` version ${body.versionId}` : ""} does not exist`,
+    );
+  checkTrainable(key, head.size);
+  const hash = idempotencyKey === undefined ? undefined : requestHash(body);
+  const fresh = newTrainingRun({
+    id: apiRunId("runs", idempotencyKey, ports.now()),
+    bucket,
+    key,
+    versionId: head.versionId ?? "null",
+    options,
+    now: ports.now(),
+    ...(hash ? { requestHash: hash } : {}),
+  });
+  return recordAndLaunchTrainingRun(ports, fresh, settings);
+}
+
+/** POST /predictions: batch predictions on an object under inputs/ with a registered version. */
+export async function startPrediction(
+  ports: Pick<Ports, "runs" | "objects" | "models" | "predictions" | "now">,
+  body: z.output<typeof PredictBody>,
+  idempotencyKey: string | undefined,
+  settings: ApiSettings,
+): Promise<Run> {
+  const { bucket } = settings;
+  const key = objectKey(body.input, bucket, PREDICTION_INPUT_PREFIX);
+  predictionContent(key);
+  const head = await ports.objects.head(bucket, key, body.versionId);
+  if (!head) throw new NotFound("object", `s3://${bucket}/${key} does not exist`);
+  return launchPrediction(
+    ports,
+    {
+      id: apiRunId("predictions", idempotencyKey, ports.now()),
+      bucket,
+      key,
+      versionId: head.versionId ?? "null",
+      modelName: body.modelName,
+      ...(body.version !== undefined ? { version: body.version } : {}),
+      options: body.instanceType ? { instanceTypes: { transform: body.instanceType } } : {},
+      ...(idempotencyKey !== undefined ? { requestHash: requestHash(body) } : {}),
+    },
+    settings,
+  );
+}
+
+/** POST /runs/{id}/retry: a new run on the same input version and options, linked to the old. */
+export async function retryRun(
+  ports: Pick<Ports, "runs" | "models" | "pipeline" | "predictions" | "now">,
+  id: string,
+  settings: LaunchSettings,
+): Promise<Run> {
+  const old = await ports.runs.require(id);
+  if (!isTerminal(old.status))
+    throw new Conflict("run-not-ended", `run ${old.id} is ${old.status}; cancel it or wait`);
+  const newId = newRunId(ports.now());
+  if (old.kind === "predict") return launchPrediction(ports, { id: newId, from: old }, settings);
+  const run = newTrainingRun({
+    id: newId,
+    bucket: old.dataset.bucket,
+    key: old.dataset.key,
+    versionId: old.dataset.versionId,
+    options: old.options,
+    now: ports.now(),
+    retryOf: old.id,
+  });
+  await ports.runs.create(run);
+  await launchTrainingRun(ports, run, settings);
+  return run;
+}
+
+/**
+ * POST /runs/{id}/cancel: stops the run's execution (its job is stopped with it). The run
+ * becomes STOPPED when Step Functions reports the abort (recordExecutionEnd), which also sends
+ * its notice; a run that never started is recorded STOPPED here and notified at once.
+ */
+export async function cancelRun(
+  ports: Pick<Ports, "runs" | "pipeline" | "notices" | "log" | "now">,
+  id: string,
+  by: string,
+): Promise<Run> {
+  const run = await ports.runs.require(id);
+  if (isTerminal(run.status))
+    throw new Conflict("run-ended", `run ${run.id} already ended ${run.status}`);
+  if (run.executionArn) {
+    await ports.pipeline.stop(run.executionArn, `cancelled through the API by ${by}`);
+  } else if (
+    await ports.runs.update(run.id, { status: "STOPPED", endedAt: ports.now().toISOString() })
+  ) {
+    await sendRunNotice(ports, run.id);
+  }
+  return ports.runs.require(run.id);
+}
+
+/** GET /runs: newest first, filtered, a page at a time. */
+export function listRuns(
+  ports: Pick<Ports, "runs">,
+  filter: RunFilter,
+  limit: number,
+  cursor?: string,
+): Promise<RunListPage> {
+  return ports.runs.list(filter, limit, cursor);
+}
+
+async function links(ports: Pick<Ports, "objects">, run: Run): Promise<RunLinks> {
+  const found: RunLinks = {};
+  const locations = outputLocations(run);
+  for (const name of ["model", "evaluation", "predictions", "report"] as const) {
+    const uri = locations[name];
+    if (uri === undefined) continue;
+    const { bucket, key } = parseS3Uri(uri);
+    // A prefix (the predictions folder) has no single URL; an object is linked once it exists.
+    const url =
+      !key.endsWith("/") && (await ports.objects.head(bucket, key))
+        ? await ports.objects.presignGet(bucket, key)
+        : undefined;
+    found[name] = { uri, ...(url ? { url } : {}) };
+  }
+  return found;
+}
+
+function isLogStep(step: string | undefined): step is LogStep {
+  return (LOG_STEPS as readonly (string | undefined)[]).includes(step);
+}
+
+async function progress(ports: Pick<Ports, "jobLogs">, run: Run) {
+  if (run.status !== "RUNNING" || !isLogStep(run.step)) return undefined;
+  const group = JOB_LOG_GROUPS[run.step];
+  const stream = await ports.jobLogs.stream(group, jobName(run.id, run.step));
+  if (!stream) return undefined;
+  return latestProgress((await ports.jobLogs.read(group, stream, 100, "tail")).events);
+}
+
+/**
+ * GET /runs/{id}: the whole record, the running job's latest progress line, presigned links to
+ * the outputs once they exist, and the notice's delivery attempts (the Slack notifier's, and
+ * SNS's delivery-status log for its message).
+ */
+export async function runDetail(
+  ports: Pick<Ports, "runs" | "objects" | "jobLogs" | "deliveryStatus">,
+  id: string,
+): Promise<RunDetail> {
+  const run = await ports.runs.require(id);
+  const [found, latest, deliveries] = await Promise.all([
+    links(ports, run),
+    progress(ports, run),
+    run.notice
+      ? ports.deliveryStatus.forMessage(run.notice.messageId, run.notice.publishedAt)
+      : Promise.resolve([]),
+  ]);
+  return toRunDetail(run, found, latest, deliveries);
+}
+
+type LogStep = (typeof LOG_STEPS)[number];
+
+/** `t`: CloudWatch's forward token; absent while the job had not logged yet. */
+const LogCursor = z.object({ s: z.enum(LOG_STEPS), t: z.string().min(1).optional() });
+
+function decodeLogCursor(cursor: string): z.infer<typeof LogCursor> {
+  try {
+    return LogCursor.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+  } catch (error) {
+    throw new InvalidRequest("cursor is not one this API gave out", {
+      field: "cursor",
+      cause: error,
+    });
+  }
+}
+
+function encodeLogCursor(step: LogStep, token: string | undefined): string {
+  return Buffer.from(JSON.stringify({ s: step, ...(token ? { t: token } : {}) })).toString(
+    "base64url",
+  );
+}
+
+/** The running job's step, else the failed step's job, else the last job step that ran, else the first. */
+export function defaultLogStep(run: Run): LogStep {
+  if (isLogStep(run.step)) return run.step;
+  if (isLogStep(run.failure?.step)) return run.failure.step;
+  const ran = LOG_STEPS.filter((step) => run.steps?.[step]);
+  return ran.at(-1) ?? "preprocess";
+}
+
+/**
+ * GET /runs/{id}/logs: without a cursor, the newest events of the step's job (a tail); with
+ * the `next` of an earlier answer, what was logged since, so a client follows by polling.
+ */
+export async function runLogs(
+  ports: Pick<Ports, "runs" | "jobLogs">,
+  id: string,
+  query: z.output<typeof LogsQuery>,
+) {
+  const run = await ports.runs.require(id);
+  const cursor = query.cursor ? decodeLogCursor(query.cursor) : undefined;
+  if (cursor && query.step && cursor.s !== query.step)
+    throw new InvalidRequest("cursor belongs to another step's log", { field: "cursor" });
+  const step = cursor?.s ?? query.step ?? defaultLogStep(run);
+  const group = JOB_LOG_GROUPS[step];
+  const job = jobName(run.id, step);
+  const stream = await ports.jobLogs.stream(group, job);
+  const page = stream
+    ? await ports.jobLogs.read(
+        group,
+        stream,
+        query.limit,
+        cursor ? (cursor.t ? { token: cursor.t } : "head") : "tail",
+      )
+    : { events: [] };
+  return {
+    runId: run.id,
+    step,
+    job,
+    logGroup: group,
+    events: page.events,
+    next: encodeLogCursor(step, "next" in page ? page.next : cursor?.t),
+  };
+}
