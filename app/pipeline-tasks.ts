@@ -26,7 +26,7 @@ import type { Step } from "../core/runs.js";
 import type { Ports } from "./ports.js";
 import { writeRunReport } from "./report.js";
 
-export class DatasetMissing extends Error {
+class DatasetMissing extends Error {
   override readonly name = "DatasetMissing";
 }
 

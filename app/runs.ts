@@ -227,7 +227,7 @@ function encodeLogCursor(step: LogStep, token: string | undefined): string {
 }
 
 /** The running job's step, else the failed step's job, else the last job step that ran, else the first. */
-export function defaultLogStep(run: Run): LogStep {
+function defaultLogStep(run: Run): LogStep {
   if (isLogStep(run.step)) return run.step;
   if (isLogStep(run.failure?.step)) return run.failure.step;
   const ran = LOG_STEPS.filter((step) => run.steps?.[step]);

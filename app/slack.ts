@@ -14,7 +14,7 @@ const BACKOFF_S = 1;
 /** The template's placeholder until someone stores a real webhook URL. */
 const UNSET = new Set(["", "unset", "none"]);
 
-export function slackMessage(subject: string, text: string): Record<string, unknown> {
+function slackMessage(subject: string, text: string): Record<string, unknown> {
   const [headline = "", ...rest] = text.trim().split("\n");
   return {
     text: subject,

@@ -27,7 +27,7 @@ const StatusRecord = z.object({
 const MAX_PAGES = 5;
 
 /** `arn:aws:sns:<region>:<account>:<name>` → the two log groups SNS writes for that topic. */
-export function deliveryStatusGroups(topicArn: string): { success: string; failure: string } {
+function deliveryStatusGroups(topicArn: string): { success: string; failure: string } {
   const [, , , region, account, name] = topicArn.split(":");
   if (!region || !account || !name) throw new Error(`not a topic ARN: ${topicArn}`);
   const success = `sns/${region}/${account}/${name}`;

@@ -32,7 +32,7 @@ export async function stackOutputs(
   }
 }
 
-export function codeKeys(sha256: string): { archive: string; bootstrap: string } {
+function codeKeys(sha256: string): { archive: string; bootstrap: string } {
   return {
     archive: `code/${sha256}/sourcedir.tar.gz`,
     bootstrap: `code/${sha256}/bootstrap.py`,

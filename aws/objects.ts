@@ -12,7 +12,7 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { ObjectHead, ObjectStore, PresignedPost } from "../app/ports.js";
 import { InvalidRequest } from "../core/errors.js";
 
-export function isMissing(error: unknown): boolean {
+function isMissing(error: unknown): boolean {
   return (
     error instanceof Error &&
     (error.name === "NotFound" || error.name === "NoSuchKey" || error.name === "NoSuchVersion")

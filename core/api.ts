@@ -8,7 +8,7 @@ import { RUN_STATUSES } from "./runs.js";
 
 // ---- shared pieces ----------------------------------------------------------------------
 
-export const RunId = z
+const RunId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/, "must be a run id such as 01JD3M2X4Y5Z6A7B8C9D0E1F2G")
   .describe("a run id");
@@ -19,7 +19,7 @@ export const ModelName = z
   .describe("a registry model name");
 
 /** `inbox/data.csv` or `s3://<data bucket>/inbox/data.csv`. */
-export const ObjectLocation = z
+const ObjectLocation = z
   .string()
   .min(1)
   .max(1024)
@@ -261,7 +261,7 @@ export const UploadBody = z
     ],
   });
 
-export const DecisionBody = z.strictObject({
+const DecisionBody = z.strictObject({
   by: z.string().min(1).max(128).optional().describe("who decides (default: the token's owner)"),
   reason: z.string().max(1000).optional(),
 });
@@ -313,7 +313,7 @@ export const ModelDetail = z.object({
   versions: z.array(ModelVersionView),
 });
 
-export const Health = z.object({ status: z.literal("ok"), service: z.literal("modeldrop") });
+const Health = z.object({ status: z.literal("ok"), service: z.literal("modeldrop") });
 
 // ---- the route table --------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import type { DatasetKind, Run } from "./run-record.js";
 import { defaultModelName, fileName } from "./runs.js";
 
 export const INBOX_PREFIX = "inbox/";
-export const SIDECAR_SUFFIX = ".modeldrop.json";
+const SIDECAR_SUFFIX = ".modeldrop.json";
 /** The object metadata key (`x-amz-meta-modeldrop-options`) holding the run options as JSON. */
 export const OPTIONS_METADATA_KEY = "modeldrop-options";
 

@@ -40,7 +40,7 @@ export type MetricName = (typeof METRICS)[number];
 const LOWER_IS_BETTER = new Set<MetricName>(["log_loss", "rmse", "mae"]);
 
 /** The gate a run gets when its options name no metric or threshold. */
-export const DEFAULT_GATE: Record<
+const DEFAULT_GATE: Record<
   Evaluation["modeldrop"]["task"],
   { metric: MetricName; threshold: number }
 > = {

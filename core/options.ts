@@ -6,7 +6,7 @@
 import { z } from "zod";
 
 export const TASKS = ["binary", "multiclass", "regression", "image_classification"] as const;
-export const ALGORITHMS = ["xgboost", "random_forest", "linear", "resnet18"] as const;
+const ALGORITHMS = ["xgboost", "random_forest", "linear", "resnet18"] as const;
 export const METRICS = [
   "accuracy",
   "precision",
@@ -20,7 +20,7 @@ export const METRICS = [
 ] as const;
 
 /** The values each metric can take, so a gate's threshold can be checked before a run starts. */
-export const METRIC_RANGES: Record<(typeof METRICS)[number], { min?: number; max?: number }> = {
+const METRIC_RANGES: Record<(typeof METRICS)[number], { min?: number; max?: number }> = {
   accuracy: { min: 0, max: 1 },
   precision: { min: 0, max: 1 },
   recall: { min: 0, max: 1 },
@@ -43,7 +43,7 @@ export const DEFAULT_METRIC: Record<(typeof TASKS)[number], (typeof METRICS)[num
 const REGRESSION_METRICS = new Set<string>(["rmse", "mae", "r2"]);
 
 /** Whether a metric is one the task's evaluation reports. */
-export function metricFitsTask(metric: (typeof METRICS)[number], task: (typeof TASKS)[number]) {
+function metricFitsTask(metric: (typeof METRICS)[number], task: (typeof TASKS)[number]) {
   return REGRESSION_METRICS.has(metric) === (task === "regression");
 }
 
@@ -256,7 +256,7 @@ function describeIssue(issue: z.core.$ZodIssue): { field: string; message: strin
   return { field, message: `option ${field}: ${issue.message}` };
 }
 
-export const MAX_OPTIONS_BYTES = 32 * 1024;
+const MAX_OPTIONS_BYTES = 32 * 1024;
 
 /** Parses untrusted options, throwing InvalidOptions that names the field at fault. */
 export function parseRunOptions(input: unknown): RunOptions {

@@ -44,7 +44,7 @@ const DEFAULT_RUNTIME: Record<JobKind, number> = {
 };
 
 /** `s3://<bucket>/code/<sha256>/sourcedir.tar.gz`, as the deploy step uploads it. */
-export function codeLocation(bucket: string, sha256: string): PipelineInput["code"] {
+function codeLocation(bucket: string, sha256: string): PipelineInput["code"] {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`code hash ${sha256} is not a sha256`);
   return {
     sha256,
@@ -53,7 +53,7 @@ export function codeLocation(bucket: string, sha256: string): PipelineInput["cod
   };
 }
 
-export function isGpuInstance(instanceType: string): boolean {
+function isGpuInstance(instanceType: string): boolean {
   const family = instanceType.split(".")[1] ?? "";
   return containers.gpu_instance_families.includes(family);
 }
@@ -69,10 +69,7 @@ export function imageUri(kind: JobKind, region: string, instanceType: string): s
 }
 
 /** Hyperparameters as SageMaker takes them: a map of strings, plus the script-mode entries. */
-export function trainingHyperParameters(
-  options: RunOptions,
-  sourcedir: string,
-): Record<string, string> {
+function trainingHyperParameters(options: RunOptions, sourcedir: string): Record<string, string> {
   const values: Record<string, string> = {
     sagemaker_program: "train.py",
     sagemaker_submit_directory: sourcedir,

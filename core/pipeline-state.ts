@@ -22,7 +22,7 @@ export const StepSummaries = z.object({
 export type StepSummaries = z.infer<typeof StepSummaries>;
 
 /** What Catch puts at `$.failure`: the error name and its cause (a job's Describe output for `.sync`). */
-export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
+const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
 
 export const JobSpec = z.object({
   name: z.string().min(1),

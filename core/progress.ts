@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 
-export const PROGRESS_PREFIX = "MODELDROP_PROGRESS ";
+const PROGRESS_PREFIX = "MODELDROP_PROGRESS ";
 
 const ProgressLine = z.object({
   step: z.string(),
@@ -22,7 +22,7 @@ export interface JobProgress {
 }
 
 /** One log line as progress, or undefined when it is a line for people (or malformed). */
-export function parseProgress(message: string, timestamp: number): JobProgress | undefined {
+function parseProgress(message: string, timestamp: number): JobProgress | undefined {
   const at = message.indexOf(PROGRESS_PREFIX);
   if (at < 0) return undefined;
   try {

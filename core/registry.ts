@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { Conflict, NotFound } from "./errors.js";
 
-export const APPROVALS = ["Approved", "Pending", "Rejected"] as const;
+const APPROVALS = ["Approved", "Pending", "Rejected"] as const;
 export type Approval = (typeof APPROVALS)[number];
 export type Decision = "approve" | "reject";
 

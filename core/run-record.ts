@@ -28,7 +28,7 @@ export const Failure = z.object({
 export type Failure = z.infer<typeof Failure>;
 
 /** What became of one attempt to deliver a run's notice on one channel. */
-export const DELIVERY_OUTCOMES = ["delivered", "failed", "retrying"] as const;
+const DELIVERY_OUTCOMES = ["delivered", "failed", "retrying"] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 /** One delivery attempt of the run's notice, as the channel's own sender recorded it. */
@@ -53,10 +53,10 @@ export const Gate = z.object({
 });
 export type Gate = z.infer<typeof Gate>;
 
-export const JOB_KINDS = ["processing", "training", "transform"] as const;
+const JOB_KINDS = ["processing", "training", "transform"] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-export const StepCost = z.object({
+const StepCost = z.object({
   step: z.string(),
   kind: z.enum(JOB_KINDS),
   instanceType: z.string(),

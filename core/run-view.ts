@@ -5,7 +5,7 @@
 import type { RunDetail, RunSummary } from "./api.js";
 import type { Run } from "./run-record.js";
 
-export function runPath(id: string): string {
+function runPath(id: string): string {
   return `/runs/${encodeURIComponent(id)}`;
 }
 
@@ -74,10 +74,7 @@ function channelOf(destination: string): string {
  * and SNS's delivery-status records, oldest first. A failed attempt is `retrying` when another
  * follows or is scheduled, `failed` when it was the last.
  */
-export function toNoticeView(
-  run: Run,
-  records: DeliveryStatusRecord[] = [],
-): NoticeView | undefined {
+function toNoticeView(run: Run, records: DeliveryStatusRecord[] = []): NoticeView | undefined {
   if (!run.notice && !run.noticeDeliveries?.length && records.length === 0) return undefined;
   const fromLog = records.map((r): NoticeDeliveryView => {
     const retried =

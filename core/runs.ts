@@ -59,7 +59,7 @@ export function fileName(key: string): string {
 }
 
 /** The file name without its extension. */
-export function fileStem(key: string): string {
+function fileStem(key: string): string {
   const name = fileName(key);
   const dot = name.lastIndexOf(".");
   return dot > 0 ? name.slice(0, dot) : name;
@@ -113,7 +113,7 @@ export function runIdForIdempotencyKey(route: string, key: string): string {
  * Every SageMaker job and model modeldrop creates starts with this, so IAM can limit the state
  * machine to them (`arn:aws:sagemaker:…:training-job/md-*`).
  */
-export const JOB_PREFIX = "md-";
+const JOB_PREFIX = "md-";
 
 /** `md-<runId>-train`: valid as a SageMaker job or model name (1-63 of `[a-zA-Z0-9-]`). */
 export function jobName(runId: string, step: JobStep): string {

@@ -10,7 +10,7 @@ import { parseRunOptions, type RunOptions } from "./options.js";
 import { predictionContent } from "./predict-input.js";
 
 /** 2 GiB: the image-zip cap, and plenty for a table modeldrop trains on one instance. */
-export const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 export const UPLOAD_EXPIRY_SECONDS = 15 * 60;
 
 export interface UploadPlan {
@@ -20,7 +20,7 @@ export interface UploadPlan {
 }
 
 /** A file name, not a path: no separators, no dot segments, no control characters. */
-export function checkFileName(name: string): void {
+function checkFileName(name: string): void {
   const control = [...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
   if (/[/\\]/.test(name) || name === "." || name === ".." || control)
     throw new InvalidRequest(

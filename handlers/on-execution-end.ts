@@ -10,7 +10,7 @@ import { ports } from "../aws/root.js";
 import { lambdaHandler, logger } from "./lambda.js";
 
 /** EventBridge's envelope (Powertools' schema) around Step Functions' own detail. */
-export const StatusChange = EventBridgeSchema.extend({
+const StatusChange = EventBridgeSchema.extend({
   "detail-type": z.literal("Step Functions Execution Status Change"),
   detail: z.object({
     executionArn: z.string(),

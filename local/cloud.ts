@@ -1,30 +1,27 @@
 // The local cloud: one HTTP endpoint that serves the AWS APIs modeldrop uses, routing each
 // request by the service in its SigV4 credential scope. It is built from the packaged stack,
 // keeps its state under one folder, and reconciles what died with the previous process.
-import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ApiGatewayService } from "./api-gateway.js";
+import type { ApiGatewayService } from "./api-gateway.js";
 import { applyStack } from "./apply-stack.js";
-import { DynamoDbService } from "./dynamodb.js";
-import { EventBridgeService } from "./eventbridge.js";
-import { AwsError, sendJsonError } from "./http.js";
+import type { DynamoDbService } from "./dynamodb.js";
+import { type Listener, listenForAwsApis, listenForHttpApi } from "./endpoints.js";
+import type { EventBridgeService } from "./eventbridge.js";
 import { InboxWatcher } from "./inbox-watcher.js";
-import { type JsonService, serveJson } from "./json-service.js";
-import { FunctionRunner } from "./lambda.js";
-import { LogsService } from "./logs.js";
-import { S3Service } from "./s3.js";
-import { type ObjectCreated, type ObjectDeleted, ObjectStore } from "./s3-store.js";
-import { SageMakerService } from "./sagemaker.js";
+import type { FunctionRunner } from "./lambda.js";
+import type { LogsService } from "./logs.js";
+import type { ObjectStore } from "./s3-store.js";
+import type { SageMakerService } from "./sagemaker.js";
 import { defaultJobSlots } from "./sagemaker-runner.js";
-import { scopeFromHeaders, scopeFromQuery } from "./sigv4.js";
-import { SnsService, type SnsServiceOptions } from "./sns.js";
-import { SsmService } from "./ssm.js";
+import { buildServices, type CloudSettings, type Services } from "./services.js";
+import type { SnsService, SnsServiceOptions } from "./sns.js";
+import type { SsmService } from "./ssm.js";
 import { type ResolvedStack, resolveStack, type StackInput } from "./stack.js";
-import { type InvokeResult, StepFunctionsService } from "./stepfunctions.js";
+import type { StepFunctionsService } from "./stepfunctions.js";
+
+export { encodeEventKey } from "./s3-events.js";
 
 export const LOCAL_ACCOUNT = "000000000000";
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -77,285 +74,155 @@ export interface LocalCloud {
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
-  const stateDir = resolve(options.stateDir);
-  const region = options.region ?? "us-east-1";
-  const log = options.log ?? (() => {});
-  const python = options.python ?? resolve(PROJECT_ROOT, ".venv", "bin", "python");
-  mkdirSync(stateDir, { recursive: true });
+  const settings = cloudSettings(options);
+  const started: Started = {};
+  const stop = stopOnce(started);
+  try {
+    const services = await buildServices(settings, () => awsEndpointOf(started));
+    started.services = services;
+    const aws = await listenForAwsApis(services, settings.stateDir, options.port ?? 0);
+    started.aws = aws;
+    const httpApi = await listenForHttpApi(services.api, options.apiPort ?? 0);
+    started.httpApi = httpApi;
+    const stack = await applyPackagedStack(options.stack, services, settings, httpApi.endpoint);
+    reconcileAfterRestart(services, settings.log);
+    const inboxBucket = options.inbox?.bucket ?? stack?.outputs.DataBucketName;
+    const inbox = watchInbox(options.inbox, inboxBucket, services.objects, settings);
+    started.inbox = inbox;
+    return {
+      endpoint: aws.endpoint,
+      port: aws.port,
+      apiEndpoint: httpApi.endpoint,
+      api: services.api,
+      stateDir: settings.stateDir,
+      region: settings.region,
+      account: settings.account,
+      stack,
+      inboxBucket,
+      objects: services.objects,
+      dynamodb: services.dynamodb,
+      sns: services.sns,
+      ssm: services.ssm,
+      logs: services.logs,
+      sagemaker: services.sagemaker,
+      events: services.events,
+      stepFunctions: services.stepFunctions,
+      functions: services.functions,
+      inbox,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
 
-  const objects = new ObjectStore(resolve(stateDir, "s3"));
-  const s3 = new S3Service(objects);
-  const dynamodb = new DynamoDbService(stateDir);
-  await dynamodb.start();
-  const logs = new LogsService(stateDir);
-  const sns = new SnsService(stateDir, region, LOCAL_ACCOUNT, { ...options.sns, logs });
-  const ssm = new SsmService(stateDir, region, LOCAL_ACCOUNT);
-  const events = new EventBridgeService(stateDir, region, LOCAL_ACCOUNT);
-  const sagemaker = new SageMakerService({
-    stateDir,
-    region,
+function cloudSettings(options: LocalCloudOptions): CloudSettings {
+  return {
+    stateDir: resolve(options.stateDir),
+    region: options.region ?? "us-east-1",
     account: LOCAL_ACCOUNT,
-    store: objects,
-    logs,
-    python,
-    slots: options.jobSlots ?? defaultJobSlots(),
-    ...(options.stopGraceSeconds === undefined
-      ? {}
-      : { stopGraceSeconds: options.stopGraceSeconds }),
-  });
-  const stepFunctions = new StepFunctionsService(
-    stateDir,
-    region,
-    LOCAL_ACCOUNT,
-    sagemaker,
-    sns,
-    (event) => void events.put(event),
-  );
-  const jsonServices: Record<string, JsonService> = {
-    ssm,
-    logs,
-    sagemaker,
-    states: stepFunctions,
-    events,
+    python: options.python ?? resolve(PROJECT_ROOT, ".venv", "bin", "python"),
+    jobSlots: options.jobSlots ?? defaultJobSlots(),
+    stopGraceSeconds: options.stopGraceSeconds,
+    sns: options.sns,
+    log: options.log ?? (() => {}),
   };
+}
 
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? "/", "http://local");
-    const scope = scopeFromHeaders(req) ?? scopeFromQuery(url.searchParams);
-    const service = scope?.service ?? (isBrowserPost(req) ? "s3" : undefined);
-    if (service === "s3") return s3.handle(req, res, url);
-    if (service === "dynamodb") return dynamodb.handle(req, res);
-    if (service === "sns") return sns.handle(req, res);
-    const json = service ? jsonServices[service] : undefined;
-    if (json) return serveJson(json, req, res);
-    if (!service && req.method === "GET" && url.pathname === "/_modeldrop/health") {
-      res.writeHead(200, { "content-type": "application/json" });
-      return void res.end(JSON.stringify({ ok: true, stateDir }));
-    }
-    throw new AwsError(
-      "UnrecognizedClientException",
-      service
-        ? `the local cloud does not serve ${service}`
-        : "the request is not signed with SigV4, so its service is unknown",
-      400,
-    );
+/** What a start has brought up so far: what stopping closes, after a run or a failed start. */
+interface Started {
+  services?: Services;
+  aws?: Listener;
+  httpApi?: Listener;
+  inbox?: InboxWatcher | undefined;
+}
+
+function awsEndpointOf(started: Started): string {
+  if (!started.aws) throw new Error("the local cloud's AWS endpoint is not listening yet");
+  return started.aws.endpoint;
+}
+
+/** `LocalCloud.stop`: a second call waits for the first stop instead of starting another. */
+function stopOnce(started: Started): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => {
+    stopping ??= stopInOrder(started);
+    return stopping;
   };
-  const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      if (res.headersSent) return void res.destroy();
-      sendJsonError(
-        res,
-        error instanceof AwsError ? error : new AwsError("InternalFailure", String(error), 500),
-      );
-    });
-  });
-  const port = await listen(server, options.port ?? 0);
-  const endpoint = `http://127.0.0.1:${port}`;
+}
 
-  // Functions reach the local cloud through the SDK's standard endpoint variable.
-  const functions = new FunctionRunner(logs, region, LOCAL_ACCOUNT, {
-    AWS_REGION: region,
-    AWS_DEFAULT_REGION: region,
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    MODELDROP_LOCAL_CLOUD: "1",
-    NODE_OPTIONS: "--enable-source-maps",
-  });
-  const invokeTarget = async (arn: string, input: unknown): Promise<InvokeResult> => {
-    if (arn.startsWith("arn:aws:lambda:")) return functions.invoke(arn, input);
-    if (arn.startsWith("arn:aws:states:")) {
-      stepFunctions.startExecution(arn, randomUUID(), JSON.stringify(input));
-      return { payload: null };
-    }
-    if (arn.startsWith("arn:aws:sns:")) {
-      await sns.publish(arn, typeof input === "string" ? input : JSON.stringify(input));
-      return { payload: null };
-    }
-    throw new Error(`the local cloud cannot deliver to ${arn}`);
-  };
-  stepFunctions.invokeFunction = (name, payload) => functions.invoke(name, payload);
-  const api = new ApiGatewayService(
-    region,
-    LOCAL_ACCOUNT,
-    (arn, event) => functions.invoke(arn, event),
-    log,
-  );
-  const apiServer = createServer((req, res) => {
-    api.handle(req, res).catch(() => res.destroy());
-  });
-  let apiPort: number;
-  try {
-    apiPort = await listen(apiServer, options.apiPort ?? 0);
-  } catch (error) {
-    server.close();
-    await dynamodb.stop();
-    throw error;
-  }
-  const apiEndpoint = `http://127.0.0.1:${apiPort}`;
-  sns.invokeFunction = (arn, event) => functions.invoke(arn, event);
-  sns.onDeliveryError = (subscription, error) =>
-    log(`sns: delivery to ${subscription} failed: ${String(error)}`);
-  events.invokeTarget = invokeTarget;
-  events.onDeliveryError = (rule, target, error) =>
-    log(`eventbridge: rule ${rule} could not deliver to ${target}: ${error}`);
-  objects.onCreated = (created) => void events.put(objectCreatedEvent(created, region));
-  objects.onDeleted = (deleted) => void events.put(objectDeletedEvent(deleted, region));
+/**
+ * The one way the local cloud stops. Nothing new comes in (the inbox), then the work under way
+ * is brought to an end while everything it calls still runs: jobs get SIGTERM (their
+ * executions end, and the status events that causes are delivered next), EventBridge delivers
+ * what it accepted (its targets call the endpoint, the functions and DynamoDB), SNS stops its
+ * retries (what is owed stays pending for the next start). Only then do the listeners, the
+ * function workers and dynalite close. Each step skips what a failed start never reached.
+ */
+async function stopInOrder({ inbox, services, aws, httpApi }: Started): Promise<void> {
+  inbox?.stop();
+  await services?.sagemaker.shutdown();
+  await services?.events.settle();
+  await services?.sns.shutdown();
+  await aws?.close();
+  await httpApi?.close();
+  await services?.functions.stop();
+  await services?.dynamodb.stop();
+}
 
-  let stack: ResolvedStack | undefined;
-  try {
-    if (options.stack) {
-      stack = resolveStack(options.stack, region, LOCAL_ACCOUNT, { apiEndpoint });
-      await applyStack(stack, options.stack, {
-        stateDir,
-        python,
-        objects,
-        dynamodb,
-        sns,
-        ssm,
-        events,
-        stepFunctions,
-        functions,
-        api,
-      });
-      if (stack.ignored.length > 0)
-        log(`stack: not emulated (accepted and ignored): ${stack.ignored.join(", ")}`);
-    }
-  } catch (error) {
-    server.close();
-    apiServer.close();
-    await dynamodb.stop();
-    await functions.stop();
-    throw error;
-  }
-  for (const name of sagemaker.reconcileAfterRestart())
+/** Creates the packaged stack's resources in the services; without a stack they start empty. */
+async function applyPackagedStack(
+  input: StackInput | undefined,
+  services: Services,
+  settings: CloudSettings,
+  apiEndpoint: string,
+): Promise<ResolvedStack | undefined> {
+  if (!input) return undefined;
+  const stack = resolveStack(input, settings.region, settings.account, { apiEndpoint });
+  await applyStack(stack, input, {
+    ...services,
+    stateDir: settings.stateDir,
+    python: settings.python,
+  });
+  if (stack.ignored.length > 0)
+    settings.log(`stack: not emulated (accepted and ignored): ${stack.ignored.join(", ")}`);
+  return stack;
+}
+
+/**
+ * Settles what the previous process left unfinished, once the stack's rules, targets and
+ * functions exist: its jobs and executions are failed (the executions' status events go out as
+ * AWS would send them), then the events and messages it had accepted are delivered.
+ */
+function reconcileAfterRestart(services: Services, log: (line: string) => void): void {
+  for (const name of services.sagemaker.reconcileAfterRestart())
     log(`sagemaker: job ${name} was running when the local cloud stopped; marked Failed`);
-  for (const arn of stepFunctions.reconcileAfterRestart())
+  for (const arn of services.stepFunctions.reconcileAfterRestart())
     log(`stepfunctions: execution ${arn} was running when the local cloud stopped; marked FAILED`);
-  const resumed = events.resumePending();
+  const resumed = services.events.resumePending();
   if (resumed > 0) log(`eventbridge: delivering ${resumed} event(s) accepted before the last stop`);
-  const owed = sns.resumePending();
+  const owed = services.sns.resumePending();
   if (owed > 0) log(`sns: delivering ${owed} message(s) accepted before the last stop`);
-
-  const inboxBucket = options.inbox?.bucket ?? stack?.outputs.DataBucketName;
-  let inbox: InboxWatcher | undefined;
-  if (options.inbox && inboxBucket) {
-    mkdirSync(options.inbox.folder, { recursive: true });
-    inbox = new InboxWatcher({
-      folder: resolve(options.inbox.folder),
-      stateDir,
-      store: objects,
-      bucket: inboxBucket,
-      log,
-      ...(options.inbox.intervalMs ? { intervalMs: options.inbox.intervalMs } : {}),
-    });
-    inbox.start();
-  }
-
-  let stopped = false;
-  return {
-    endpoint,
-    port,
-    apiEndpoint,
-    api,
-    stateDir,
-    region,
-    account: LOCAL_ACCOUNT,
-    stack,
-    inboxBucket,
-    objects,
-    dynamodb,
-    sns,
-    ssm,
-    logs,
-    sagemaker,
-    events,
-    stepFunctions,
-    functions,
-    inbox,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      inbox?.stop();
-      await sagemaker.shutdown();
-      await events.settle();
-      await sns.shutdown();
-      for (const listener of [server, apiServer]) {
-        listener.closeAllConnections();
-        await new Promise<void>((done) => listener.close(() => done()));
-      }
-      await functions.stop();
-      await dynamodb.stop();
-    },
-  };
 }
 
-async function listen(server: Server, port: number): Promise<number> {
-  await new Promise<void>((done, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => done());
+/** Starts watching the inbox folder when one is asked for and there is a bucket to upload to. */
+function watchInbox(
+  inbox: LocalCloudOptions["inbox"],
+  bucket: string | undefined,
+  store: ObjectStore,
+  settings: CloudSettings,
+): InboxWatcher | undefined {
+  if (!inbox || !bucket) return undefined;
+  mkdirSync(inbox.folder, { recursive: true });
+  const watcher = new InboxWatcher({
+    folder: resolve(inbox.folder),
+    stateDir: settings.stateDir,
+    store,
+    bucket,
+    log: settings.log,
+    ...(inbox.intervalMs ? { intervalMs: inbox.intervalMs } : {}),
   });
-  return (server.address() as AddressInfo).port;
-}
-
-function isBrowserPost(req: IncomingMessage): boolean {
-  return (
-    req.method === "POST" &&
-    String(req.headers["content-type"] ?? "").startsWith("multipart/form-data")
-  );
-}
-
-/** S3 keys in event notifications are URL-encoded with `+` for a space, as S3 sends them. */
-export function encodeEventKey(key: string): string {
-  return encodeURIComponent(key).replaceAll("%2F", "/").replaceAll("%20", "+");
-}
-
-function eventEnvelope(
-  detailType: string,
-  bucket: string,
-  region: string,
-  detail: Record<string, unknown>,
-): Record<string, unknown> {
-  return {
-    version: "0",
-    id: randomUUID(),
-    "detail-type": detailType,
-    source: "aws.s3",
-    account: LOCAL_ACCOUNT,
-    time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-    region,
-    resources: [`arn:aws:s3:::${bucket}`],
-    detail: {
-      version: "0",
-      bucket: { name: bucket },
-      ...detail,
-      "request-id": randomUUID(),
-      requester: LOCAL_ACCOUNT,
-      "source-ip-address": "127.0.0.1",
-    },
-  };
-}
-
-function objectCreatedEvent(e: ObjectCreated, region: string): Record<string, unknown> {
-  const object = {
-    key: encodeEventKey(e.key),
-    size: e.version.size,
-    etag: e.version.etag.replaceAll('"', ""),
-    sequencer: e.sequencer,
-    ...(e.version.versionId === "null" ? {} : { "version-id": e.version.versionId }),
-  };
-  return eventEnvelope("Object Created", e.bucket, region, { object, reason: e.reason });
-}
-
-function objectDeletedEvent(e: ObjectDeleted, region: string): Record<string, unknown> {
-  const object = {
-    key: encodeEventKey(e.key),
-    sequencer: e.sequencer,
-    ...(e.versionId === "null" ? {} : { "version-id": e.versionId }),
-  };
-  return eventEnvelope("Object Deleted", e.bucket, region, {
-    object,
-    reason: "DeleteObject",
-    "deletion-type": e.deletionType,
-  });
+  watcher.start();
+  return watcher;
 }

@@ -35,7 +35,14 @@ interface Rule {
   targets: Target[];
 }
 
+/** Delivers a target's input to the service its ARN names (a Lambda function, a state machine…). */
 export type TargetInvoker = (arn: string, input: unknown) => Promise<InvokeResult>;
+
+export interface EventDelivery {
+  invokeTarget: TargetInvoker;
+  /** A target that still failed after its retries (it is also in `eventbridge/dead-letters.json`). */
+  onDeliveryError?: (rule: string, target: string, error: string) => void;
+}
 
 const RETRIES = 2;
 
@@ -46,16 +53,17 @@ export class EventBridgeService implements JsonService {
   private readonly pending: PendingFolder;
   private inFlight = new Set<Promise<void>>();
   private sequence = 0;
-  invokeTarget: TargetInvoker = async (arn) => {
-    throw new Error(`no target runner for ${arn}`);
-  };
-  onDeliveryError: (rule: string, target: string, error: string) => void = () => {};
+  private readonly invokeTarget: TargetInvoker;
+  private readonly onDeliveryError: NonNullable<EventDelivery["onDeliveryError"]>;
 
   constructor(
     stateDir: string,
     private readonly region: string,
     private readonly account: string,
+    delivery: EventDelivery,
   ) {
+    this.invokeTarget = delivery.invokeTarget;
+    this.onDeliveryError = delivery.onDeliveryError ?? (() => {});
     this.deadLetterPath = join(stateDir, "eventbridge", "dead-letters.json");
     this.pending = new PendingFolder(join(stateDir, "eventbridge", "pending"));
   }

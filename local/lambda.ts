@@ -36,7 +36,12 @@ export class FunctionRunner {
     private readonly logs: LogsService,
     private readonly region: string,
     private readonly account: string,
-    private readonly baseEnvironment: Record<string, string>,
+    /**
+     * The variables every function gets, read when a function's first sandbox starts rather
+     * than here: they include the local cloud's endpoint, which listens only after the services
+     * that invoke functions (this runner among their collaborators) are built.
+     */
+    private readonly baseEnvironment: () => Record<string, string>,
   ) {}
 
   define(fn: FunctionDefinition): void {
@@ -111,7 +116,7 @@ export class FunctionRunner {
     if (existing) return existing;
     const stream = `${new Date().toISOString().slice(0, 10).replaceAll("-", "/")}/[$LATEST]${randomUUID().replaceAll("-", "")}`;
     const env = {
-      ...this.baseEnvironment,
+      ...this.baseEnvironment(),
       ...fn.environment,
       AWS_LAMBDA_FUNCTION_NAME: fn.name,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),

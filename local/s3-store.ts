@@ -75,6 +75,18 @@ export interface ObjectDeleted {
   sequencer: string;
 }
 
+/**
+ * Where the store reports object changes as they happen; the local cloud sends them on to
+ * EventBridge in the shape S3 uses (s3-events.ts).
+ */
+export interface ObjectEvents {
+  created(event: ObjectCreated): void;
+  deleted(event: ObjectDeleted): void;
+}
+
+/** A store nobody listens to (tests, and tools that open a state dir's objects directly). */
+const UNHEARD: ObjectEvents = { created: () => {}, deleted: () => {} };
+
 export type PutSource = { data: Buffer } | { file: string };
 
 export interface PutOptions {
@@ -88,10 +100,11 @@ const BUCKET_NAME = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export class ObjectStore {
   private readonly buckets = new Map<string, BucketState>();
   private sequence = BigInt(Date.now()) * 1000n;
-  onCreated: (event: ObjectCreated) => void = () => {};
-  onDeleted: (event: ObjectDeleted) => void = () => {};
 
-  constructor(private readonly root: string) {
+  constructor(
+    private readonly root: string,
+    private readonly events: ObjectEvents = UNHEARD,
+  ) {
     mkdirSync(root, { recursive: true });
     for (const name of readdirSync(root)) {
       const state = readJsonFile(join(root, name, "bucket.json"), undefined);
@@ -196,7 +209,7 @@ export class ObjectStore {
     };
     this.addVersion(bucket, key, version);
     if (bucket.eventBridge) {
-      this.onCreated({
+      this.events.created({
         bucket: bucketName,
         key,
         version,
@@ -253,7 +266,7 @@ export class ObjectStore {
       const [removed] = versions.splice(index, 1);
       if (removed?.file) rmSync(join(this.root, bucketName, "data", removed.file), { force: true });
       this.saveKey(bucket, key, versions);
-      this.onDeleted({
+      this.events.deleted({
         bucket: bucketName,
         key,
         versionId,
@@ -267,7 +280,7 @@ export class ObjectStore {
         if (v.file) rmSync(join(this.root, bucketName, "data", v.file), { force: true });
       this.saveKey(bucket, key, []);
       if (versions.length > 0) {
-        this.onDeleted({
+        this.events.deleted({
           bucket: bucketName,
           key,
           versionId: "null",
@@ -288,7 +301,7 @@ export class ObjectStore {
       file: "",
     };
     this.addVersion(bucket, key, marker);
-    this.onDeleted({
+    this.events.deleted({
       bucket: bucketName,
       key,
       versionId: marker.versionId,

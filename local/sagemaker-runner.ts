@@ -1,4 +1,4 @@
-// Runs one SageMaker job as a local process under the container contract (DESIGN §4a): an
+// Runs one SageMaker job as a local process under the SageMaker container contract (local/README.md): an
 // /opt/ml-shaped folder (moved by MODELDROP_OPT_ML), channels and inputs staged from local S3,
 // the code unpacked, SM_* variables, stdout/stderr to CloudWatch Logs, and on exit the outputs
 // uploaded and the contract's failure files read back.

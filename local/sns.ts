@@ -71,7 +71,7 @@ interface Outcome {
   providerResponse: string;
 }
 
-/** Delivery to a Lambda subscription; the local cloud wires it to its function runner. */
+/** Delivery to a Lambda subscription; the local cloud passes its function runner's invoke. */
 export type InvokeFunction = (
   functionArn: string,
   event: unknown,
@@ -80,6 +80,10 @@ export type InvokeFunction = (
 export interface SnsServiceOptions {
   /** Where delivery-status records are written; without it attempts are not recorded. */
   logs?: LogsService;
+  /** Runs Lambda subscriptions; without it a Lambda delivery fails (and is retried, then dead-lettered). */
+  invokeFunction?: InvokeFunction;
+  /** A delivery that still failed after its retries (it is also in `sns/dead-letters.json`). */
+  onDeliveryError?: (subscription: string, error: unknown) => void;
   /**
    * The unit of the retry backoff in milliseconds (default 10 000). Email and HTTP(S) get 4
    * attempts, waiting 1, 2 and 4 units between them (70 s by default); Lambda gets 3 (its two
@@ -113,11 +117,8 @@ export class SnsService {
   private readonly inFlight = new Set<Promise<void>>();
   /** Aborted on shutdown: cuts backoff waits short and cancels SMTP and HTTP attempts under way. */
   private stopping = new AbortController();
-  invokeFunction: InvokeFunction = async (arn) => {
-    throw new Error(`no function runner for ${arn}`);
-  };
-  /** A delivery that still failed after its retries (it is also in `sns/dead-letters.json`). */
-  onDeliveryError: (subscription: string, error: unknown) => void = () => {};
+  private readonly invokeFunction: InvokeFunction;
+  private readonly onDeliveryError: NonNullable<SnsServiceOptions["onDeliveryError"]>;
 
   constructor(
     stateDir: string,
@@ -130,6 +131,12 @@ export class SnsService {
     this.pending = new PendingFolder(join(stateDir, "sns", "pending"));
     this.deadLetterPath = join(stateDir, "sns", "dead-letters.json");
     this.logs = options.logs;
+    this.invokeFunction =
+      options.invokeFunction ??
+      (async (arn) => {
+        throw new Error(`no function runner for ${arn}`);
+      });
+    this.onDeliveryError = options.onDeliveryError ?? (() => {});
     this.backoffBaseMs = options.backoffBaseMs ?? 10_000;
     this.topics = readJsonFile(this.path, {}) as Record<string, Topic>;
   }

@@ -45,6 +45,10 @@ export interface InvokeResult {
 export type FunctionInvoker = (functionName: string, payload: unknown) => Promise<InvokeResult>;
 export type EventSink = (event: Record<string, unknown>) => void;
 
+const noFunctions: FunctionInvoker = async (name) => {
+  throw new AwsError("ResourceNotFoundException", `Function not found: ${name}`);
+};
+
 type Status = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
 
 interface HistoryEvent {
@@ -110,17 +114,17 @@ export class StepFunctionsService implements JsonService {
   private readonly live = new Map<string, Live>();
   /** Definitions that have passed the interpreter's validation (it throws on an invalid one). */
   private readonly validatedDefinitions = new Set<string>();
-  invokeFunction: FunctionInvoker = async (name) => {
-    throw new AwsError("ResourceNotFoundException", `Function not found: ${name}`);
-  };
 
   constructor(
     stateDir: string,
     private readonly region: string,
     private readonly account: string,
     private readonly sagemaker: SageMakerService,
-    private readonly sns: SnsService,
+    private readonly sns: Pick<SnsService, "publish">,
+    /** Where status-change events go (EventBridge, in the local cloud). */
     private readonly emit: EventSink,
+    /** Runs Lambda tasks; without it every Lambda task fails with `Lambda.ResourceNotFoundException`. */
+    private readonly invokeFunction: FunctionInvoker = noFunctions,
   ) {
     this.root = join(stateDir, "stepfunctions");
     for (const machine of Object.values(

@@ -78,32 +78,49 @@ export async function up(
     inbox: { folder: values.inbox },
     log: (line) => console.log(line),
   });
-  const extra = hooks.started && hasStack ? await hooks.started(cloud) : [];
-  console.log(`local cloud: ${cloud.endpoint}`);
-  if (cloud.api.routeKeys.length > 0) console.log(`http api:    ${cloud.apiEndpoint}`);
-  console.log(`state:       ${cloud.stateDir}`);
-  if (cloud.inbox)
-    console.log(`inbox:       ${resolve(values.inbox)} → s3://${cloud.inboxBucket}/inbox/`);
-  else
+  // Whatever ends this run (a signal, or a failure while provisioning or printing), the cloud is
+  // stopped the one way it stops: its jobs, deliveries and dynalite are not left behind.
+  try {
+    const extra = hooks.started && hasStack ? await hooks.started(cloud) : [];
+    console.log(`local cloud: ${cloud.endpoint}`);
+    if (cloud.api.routeKeys.length > 0) console.log(`http api:    ${cloud.apiEndpoint}`);
+    console.log(`state:       ${cloud.stateDir}`);
+    if (cloud.inbox)
+      console.log(`inbox:       ${resolve(values.inbox)} → s3://${cloud.inboxBucket}/inbox/`);
+    else
+      console.log(
+        hasStack
+          ? "inbox:       not watched (the stack has no DataBucketName output)"
+          : `stack:       none found at ${stackDir}; services start empty and the inbox is not watched`,
+      );
+    for (const line of extra) console.log(line);
     console.log(
-      hasStack
-        ? "inbox:       not watched (the stack has no DataBucketName output)"
-        : `stack:       none found at ${stackDir}; services start empty and the inbox is not watched`,
+      "Point the AWS CLI or SDK at it: AWS_ENDPOINT_URL=" +
+        cloud.endpoint +
+        " (any credentials). Ctrl-C stops it.",
     );
-  for (const line of extra) console.log(line);
-  console.log(
-    "Point the AWS CLI or SDK at it: AWS_ENDPOINT_URL=" +
-      cloud.endpoint +
-      " (any credentials). Ctrl-C stops it.",
-  );
-  await new Promise<void>((done) => {
-    const stop = () => done();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
-  console.log("stopping the local cloud…");
-  await cloud.stop();
+    await stopSignal();
+    console.log("stopping the local cloud…");
+  } finally {
+    await cloud.stop();
+  }
   return 0;
+}
+
+/**
+ * Resolves at the first SIGINT or SIGTERM. Both listeners go with it, so a second signal while
+ * the cloud stops ends the process at once (the job reaper still kills the jobs).
+ */
+function stopSignal(): Promise<void> {
+  return new Promise((done) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      done();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
 }
 
 function portNumber(text: string): number | undefined {

@@ -17,7 +17,7 @@ import { InvalidOptions } from "../../core/options.js";
 import { logger } from "../lambda.js";
 
 /** Request bodies of this API are small JSON documents. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 type HttpEvent = z.infer<typeof APIGatewayProxyEventV2Schema>;
 

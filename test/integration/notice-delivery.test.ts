@@ -17,7 +17,7 @@ import {
 } from "@aws-sdk/client-sns";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { noticeProblems, summary } from "../../cli/runs.js";
 import { RunDetail } from "../../core/api.js";
 import type { Run } from "../../core/run-record.js";
@@ -228,11 +228,10 @@ describe("local SNS delivery", () => {
 
   it("hands Lambda subscribers the attributes and retries a function error twice", async () => {
     const events: unknown[] = [];
-    const previous = cloud.sns.invokeFunction;
-    cloud.sns.invokeFunction = async (_arn, event) => {
+    const invoke = vi.spyOn(cloud.functions, "invoke").mockImplementation(async (_arn, event) => {
       events.push(event);
-      return { error: { errorType: "Error", errorMessage: "boom" } };
-    };
+      return { payload: null, error: { errorType: "Error", errorMessage: "boom" } };
+    });
     try {
       const sns = new SNSClient(config);
       const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "functions" }));
@@ -261,7 +260,7 @@ describe("local SNS delivery", () => {
       expect(failure.map((r) => r.delivery.attempts)).toEqual([1, 2, 3]);
       expect(failure[2]?.delivery.providerResponse).toContain("boom");
     } finally {
-      cloud.sns.invokeFunction = previous;
+      invoke.mockRestore();
     }
   });
 

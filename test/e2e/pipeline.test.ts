@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Run } from "../../core/run-record.js";
 import { runIdForDrop } from "../../core/runs.js";
 import type { LocalCloud } from "../../local/cloud.js";
-import { churnCsv } from "./datasets.js";
-import { type ClientConfig, startPipelineCloud } from "./pipeline-stack.js";
+import { churnCsv } from "../integration/datasets.js";
+import { type ClientConfig, startPipelineCloud } from "../integration/pipeline-stack.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const PYTHON = join(ROOT, ".venv", "bin", "python");
