@@ -6,6 +6,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
+  S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -41,8 +42,8 @@ export class Objects implements ObjectStore {
     } catch (error) {
       if (isMissing(error)) return undefined;
       // S3 answers a malformed version id with 400 (InvalidArgument), not 404.
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
-        ?.httpStatusCode;
+      const status =
+        error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
       if (versionId && status === 400)
         throw new InvalidRequest(`versionId ${versionId} is not a version id of ${key}`, {
           field: "versionId",

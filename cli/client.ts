@@ -112,7 +112,9 @@ export class Api {
     } catch (error) {
       const reason =
         error instanceof Error
-          ? ((error.cause as Error | undefined)?.message ?? error.message)
+          ? error.cause instanceof Error
+            ? error.cause.message
+            : error.message
           : String(error);
       throw new CliError(
         `cannot reach the modeldrop API at ${this.connection.endpoint} (${reason}); is \`npx modeldrop up\` running?`,

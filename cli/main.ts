@@ -143,7 +143,6 @@ const COMMAND_LIST: Command[] = [
     group: "local cloud",
     summary:
       "run the local cloud in the foreground until Ctrl-C: package the stack if its sources changed, start it, store ml/ and the API token",
-    // local/up.ts parses these itself; this table must name the same flags.
     flags: {
       port: {
         type: "string",
@@ -180,7 +179,18 @@ const COMMAND_LIST: Command[] = [
       },
       ...HELP_FLAGS,
     },
-    run: (_parsed, argv) => up(argv, PROJECT_ROOT),
+    run: ({ values }) =>
+      up(
+        {
+          port: values.port,
+          apiPort: values["api-port"],
+          stateDir: values["state-dir"],
+          inbox: values.inbox,
+          stack: values.stack,
+          params: values.param,
+        },
+        PROJECT_ROOT,
+      ),
   }),
   command({
     name: "demo",

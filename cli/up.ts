@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type LocalCloud, startLocalCloud } from "../local/cloud.js";
-import { up as startUp } from "../local/up.js";
+import { up as startUp, type UpSettings } from "../local/up.js";
 import { Api, CliError } from "./client.js";
 import { packageStack, provisionLocalStack, STACK_NAME } from "./local-stack.js";
 import { drop, follow, summary } from "./runs.js";
@@ -53,11 +53,11 @@ export function ensurePackaged(
   packageStack(projectRoot, dir);
 }
 
-export async function up(argv: string[], projectRoot: string): Promise<number> {
+export async function up(settings: UpSettings, projectRoot: string): Promise<number> {
   const code = buildCode(projectRoot);
-  return startUp(argv, projectRoot, {
+  return startUp(settings, projectRoot, {
     prepare: async (stackDir) => {
-      if (!argv.includes("--stack")) ensurePackaged(projectRoot, stackDir, console.log);
+      if (settings.stack === undefined) ensurePackaged(projectRoot, stackDir, console.log);
       return localParameters(code.sha256);
     },
     started: async (cloud) => {
@@ -115,7 +115,7 @@ export async function demo(projectRoot: string, stateFolder = ".modeldrop"): Pro
         stack: { dir: stackDir, stackName: STACK_NAME, parameters: localParameters(code.sha256) },
       });
     } catch (error) {
-      if ((error as { code?: string }).code === "EADDRINUSE")
+      if (error instanceof Error && "code" in error && error.code === "EADDRINUSE")
         throw new CliError(
           `ports 4566/4567 are taken (is \`npx modeldrop up\` running?); with it running: npx modeldrop drop ${DEMO_DATASET} --target diagnosis --follow`,
           1,

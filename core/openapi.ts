@@ -103,6 +103,13 @@ function parameters(spec: RouteSpec): unknown[] {
   return list;
 }
 
+/** Every 202 names the run it started, where the client follows it (the body's `url`). */
+const LOCATION_HEADER = {
+  description: "the run's path, where to follow it",
+  required: true,
+  schema: { type: "string", pattern: "^/runs/" },
+};
+
 export function openApiDocument(serverUrl?: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [operationId, spec] of Object.entries(ROUTES) as [string, RouteSpec][]) {
@@ -110,6 +117,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
     for (const [status, body] of Object.entries(spec.responses))
       responses[status] = {
         description: spec.summary,
+        ...(status === "202" ? { headers: { Location: LOCATION_HEADER } } : {}),
         ...(body ? { content: { "application/json": { schema: schema(body, "output") } } } : {}),
       };
     const operation = {

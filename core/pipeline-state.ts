@@ -174,6 +174,13 @@ export const JOB_LOG_GROUPS = {
   transform: "/aws/sagemaker/TransformJobs",
 } as const;
 
+/** What a Cause may carry: a job's Describe output, or a Lambda error (other fields ignored). */
+const CauseFields = z.object({
+  ExitMessage: z.unknown().optional(),
+  FailureReason: z.unknown().optional(),
+  errorMessage: z.unknown().optional(),
+});
+
 /**
  * A caught error as the user should read it: a failed `.sync` job gives its own FailureReason
  * (and ExitMessage), a Lambda error its message, with the job's log location when there is one.
@@ -190,13 +197,13 @@ export function describeFailure(state: PipelineState): Failure {
   } catch {
     parsed = undefined;
   }
-  if (parsed && typeof parsed === "object") {
-    const fields = parsed as Record<string, unknown>;
-    const jobReason = [fields.ExitMessage, fields.FailureReason].find(
+  const fields = CauseFields.safeParse(parsed);
+  if (fields.success) {
+    const jobReason = [fields.data.ExitMessage, fields.data.FailureReason].find(
       (v): v is string => typeof v === "string" && v.length > 0,
     );
     if (jobReason) reason = jobReason;
-    else if (typeof fields.errorMessage === "string") reason = fields.errorMessage;
+    else if (typeof fields.data.errorMessage === "string") reason = fields.data.errorMessage;
   }
   const failure: Failure = { step, error, reason };
   const log = jobLogLocation(step, state.jobs);

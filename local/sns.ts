@@ -17,9 +17,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "./files.js";
-import { AwsError, escapeXml, isRecord, readBody, requestId, sendXml } from "./http.js";
+import { AwsError, escapeXml, isRecord } from "./http.js";
 import type { LogsService } from "./logs.js";
 import { PendingFolder } from "./pending.js";
+import { serveQuery } from "./query-service.js";
 
 const XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/";
 
@@ -141,26 +142,8 @@ export class SnsService {
     this.topics = readJsonFile(this.path, {}) as Record<string, Topic>;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const form = new URLSearchParams((await readBody(req)).toString("utf8"));
-    const action = form.get("Action") ?? "";
-    try {
-      const result = await this.dispatch(action, form);
-      sendXml(
-        res,
-        200,
-        `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></${action}Response>`,
-      );
-    } catch (error) {
-      const e =
-        error instanceof AwsError ? error : new AwsError("InternalError", String(error), 500);
-      const type = e.status >= 500 ? "Receiver" : "Sender";
-      sendXml(
-        res,
-        e.status,
-        `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${type}</Type><Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message></Error><RequestId>${requestId()}</RequestId></ErrorResponse>`,
-      );
-    }
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return serveQuery(XMLNS, (action, form) => this.dispatch(action, form), req, res);
   }
 
   createTopic(name: string): string {
@@ -654,9 +637,8 @@ function snsMessage(owed: Owed, n: Notification): Record<string, unknown> {
     Subject: n.subject ?? null,
     Message: n.message,
     Timestamp: n.timestamp,
-    SignatureVersion: "1",
-    Signature: "",
-    SigningCertUrl: "",
+    // SNS signs every message; the local cloud cannot, so it sends no Signature,
+    // SignatureVersion or SigningCertUrl rather than values that would not verify.
     UnsubscribeUrl: `local://unsubscribe/${owed.subscriptionArn}`,
     MessageAttributes: deliveredAttributes(n),
   };

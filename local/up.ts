@@ -1,19 +1,21 @@
 // `modeldrop up`: the local cloud in the foreground until Ctrl-C.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { type LocalCloud, startLocalCloud } from "./cloud.js";
 import { templatePath } from "./stack.js";
 
-const USAGE = `usage: modeldrop up [--port N] [--api-port N] [--state-dir DIR] [--inbox DIR] [--stack DIR] [--param Name=Value]...
-
-Starts the local cloud in the foreground and stops it cleanly on Ctrl-C.
-  --port       port to listen on (default 4566; 0 picks a free one)
-  --api-port   port of the stack's HTTP API (default 4567; 0 picks a free one)
-  --state-dir  where data, logs and the email outbox live (default ./.modeldrop)
-  --inbox      the folder watched for datasets (default ./inbox)
-  --stack      the packaged stack folder (default: .serverless of the modeldrop project)
-  --param      a stack parameter, repeatable`;
+/** What `modeldrop up` was asked for (the CLI parses its flags: cli/main.ts). */
+export interface UpSettings {
+  /** Port numbers as given; validated here. */
+  port?: string | undefined;
+  apiPort?: string | undefined;
+  stateDir?: string | undefined;
+  inbox?: string | undefined;
+  /** The packaged stack folder (default: the project's `.serverless`). */
+  stack?: string | undefined;
+  /** `Name=Value` stack parameters. */
+  params?: string[] | undefined;
+}
 
 /**
  * What the application adds around the generic start (the local cloud knows only the packaged
@@ -26,26 +28,18 @@ export interface UpHooks {
 }
 
 export async function up(
-  argv: string[],
+  settings: UpSettings,
   projectRoot: string,
   hooks: UpHooks = {},
 ): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string", default: "4566" },
-      "api-port": { type: "string", default: "4567" },
-      "state-dir": { type: "string", default: ".modeldrop" },
-      inbox: { type: "string", default: "inbox" },
-      stack: { type: "string" },
-      param: { type: "string", multiple: true, default: [] },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const values = {
+    port: settings.port ?? "4566",
+    "api-port": settings.apiPort ?? "4567",
+    "state-dir": settings.stateDir ?? ".modeldrop",
+    inbox: settings.inbox ?? "inbox",
+    stack: settings.stack,
+    param: settings.params ?? [],
+  };
   const port = portNumber(values.port);
   const apiPort = portNumber(values["api-port"]);
   if (port === undefined || apiPort === undefined) {

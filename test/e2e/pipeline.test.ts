@@ -16,6 +16,7 @@ import { runIdForDrop } from "../../core/runs.js";
 import type { LocalCloud } from "../../local/cloud.js";
 import { churnCsv } from "../integration/datasets.js";
 import { type ClientConfig, startPipelineCloud } from "../integration/pipeline-stack.js";
+import { objectCreatedEvent } from "../unit/events.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const PYTHON = join(ROOT, ".venv", "bin", "python");
@@ -235,11 +236,11 @@ describe("the training pipeline on the local cloud", { timeout: 180_000 }, () =>
     );
     const runId = runIdForDrop(bucket, key, put.VersionId ?? "null");
     await finished(runId);
-    const event = {
-      "detail-type": "Object Created",
-      source: "aws.s3",
-      detail: { bucket: { name: bucket }, object: { key, size: 8, "version-id": put.VersionId } },
-    };
+    // The event as EventBridge delivers it again (the same shape and the same object version).
+    const event = objectCreatedEvent(bucket, key, {
+      size: 8,
+      ...(put.VersionId ? { versionId: put.VersionId } : {}),
+    });
 
     const again = await cloud.functions.invoke("modeldrop-dev-onUpload", event);
     await cloud.events.settle();

@@ -44,6 +44,18 @@ describe("the OpenAPI document", () => {
     expect(responses("/health", "get")["431"]).toBeDefined();
   });
 
+  it("declares the Location header on every 202", () => {
+    for (const [path, method] of [
+      ["/runs", "post"],
+      ["/predictions", "post"],
+      ["/runs/{id}/retry", "post"],
+      ["/runs/{id}/cancel", "post"],
+    ] as const) {
+      const accepted = responses(path, method)["202"] as { headers?: Record<string, unknown> };
+      expect(Object.keys(accepted.headers ?? {}), `${method} ${path}`).toEqual(["Location"]);
+    }
+  });
+
   it("gives an example of each request body that starts work", () => {
     const paths = openApiDocument().paths as Record<string, Record<string, unknown>>;
     for (const path of ["/runs", "/uploads", "/predictions"]) {
@@ -74,5 +86,31 @@ describe("a 400 problem document", () => {
     expect(problem.field).toBe("input");
     expect(problem.detail).toContain("expected string");
     expect(problem.detail).not.toContain("required");
+  });
+});
+
+describe("a 202 answer", () => {
+  it("carries a Location header naming where to follow the work it started", async () => {
+    const accepted = apiRoute(ROUTES.startRun, async () => ({
+      status: 202,
+      body: { id: "01JD", status: "QUEUED", url: "/runs/01JD" },
+    }));
+
+    const answer = await invoke(
+      accepted,
+      httpEvent({ method: "POST", path: "/runs", body: JSON.stringify({ input: "inbox/a.csv" }) }),
+    );
+
+    expect(answer.statusCode).toBe(202);
+    expect(answer.headers.location).toBe("/runs/01JD");
+  });
+});
+
+describe("an event that is not an API Gateway HTTP API request", () => {
+  it("is answered 400 with a problem document, not an error", async () => {
+    const answer = await invoke(startRun, { body: "{}" });
+
+    expect(answer.statusCode).toBe(400);
+    expect(Problem.parse(JSON.parse(answer.body)).detail).toBe("the request could not be read");
   });
 });

@@ -5,8 +5,13 @@
  */
 import { vi } from "vitest";
 import type {
+  ApprovalChange,
   Executions,
+  JobLogReader,
   Log,
+  LogEvent,
+  LogPage,
+  ModelRegistry,
   NoticeChannel,
   ObjectHead,
   ObjectStore,
@@ -16,8 +21,9 @@ import type {
   RunRepository,
   SecretReader,
 } from "../../app/ports.js";
-import { RunNotFound } from "../../core/errors.js";
+import { Conflict, RunNotFound } from "../../core/errors.js";
 import type { Notice } from "../../core/notice.js";
+import type { ModelName, ModelVersion } from "../../core/registry.js";
 import type { NoticeDelivery, Run } from "../../core/run-record.js";
 import { isTerminal } from "../../core/runs.js";
 
@@ -307,5 +313,97 @@ export async function captureOutput<T>(
     return { result: await act(), output: chunks.join("\n") };
   } finally {
     for (const spy of spies) spy.mockRestore();
+  }
+}
+
+/** The model registry: a counter per name and the versions, with the store's approval guard. */
+export class FakeModels implements ModelRegistry {
+  private readonly counters = new Map<string, number>();
+  private readonly items: ModelVersion[] = [];
+
+  constructor(versions: ModelVersion[] = []) {
+    for (const version of versions) {
+      this.items.push(structuredClone(version));
+      const counter = this.counters.get(version.modelName) ?? 0;
+      this.counters.set(version.modelName, Math.max(counter, version.version));
+    }
+  }
+
+  async nextVersion(modelName: string): Promise<number> {
+    const next = (this.counters.get(modelName) ?? 0) + 1;
+    this.counters.set(modelName, next);
+    return next;
+  }
+
+  async put(version: ModelVersion): Promise<void> {
+    if (this.items.some((v) => v.modelName === version.modelName && v.version === version.version))
+      throw Object.assign(new Error("version exists"), { name: "ConditionalCheckFailedException" });
+    this.items.push(structuredClone(version));
+  }
+
+  async names(limit: number): Promise<{ names: ModelName[]; next?: string }> {
+    const names = [...this.counters.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, latestVersion]) => ({ name, latestVersion }));
+    return { names: names.slice(0, limit) };
+  }
+
+  async newest(modelName: string): Promise<ModelVersion | undefined> {
+    return (await this.versions(modelName))[0];
+  }
+
+  async versions(modelName: string): Promise<ModelVersion[]> {
+    return this.items
+      .filter((v) => v.modelName === modelName)
+      .sort((a, b) => b.version - a.version)
+      .map((v) => structuredClone(v));
+  }
+
+  async setApproval(current: ModelVersion, change: ApprovalChange): Promise<ModelVersion> {
+    const stored = this.items.find(
+      (v) => v.modelName === current.modelName && v.version === current.version,
+    );
+    if (!stored || stored.approval !== current.approval)
+      throw new Conflict(
+        "changed-meanwhile",
+        "the version's approval changed meanwhile; read it again",
+      );
+    const { reason: _old, ...rest } = stored;
+    const decided: ModelVersion = { ...rest, ...change };
+    this.items.splice(this.items.indexOf(stored), 1, decided);
+    return structuredClone(decided);
+  }
+}
+
+/** CloudWatch Logs for jobs: one stream per job (`<job>/algo-1`), forward tokens as offsets. */
+export class FakeJobLogs implements JobLogReader {
+  private readonly streams = new Map<string, LogEvent[]>();
+
+  write(group: string, job: string, ...messages: string[]): void {
+    const key = `${group}|${job}/algo-1`;
+    const events = this.streams.get(key) ?? [];
+    for (const message of messages) events.push({ timestamp: events.length + 1, message });
+    this.streams.set(key, events);
+  }
+
+  async stream(group: string, jobName: string): Promise<string | undefined> {
+    return this.streams.has(`${group}|${jobName}/algo-1`) ? `${jobName}/algo-1` : undefined;
+  }
+
+  async read(
+    group: string,
+    stream: string,
+    limit: number,
+    from: "tail" | "head" | { token: string },
+  ): Promise<LogPage> {
+    const events = this.streams.get(`${group}|${stream}`) ?? [];
+    const start =
+      from === "tail"
+        ? Math.max(0, events.length - limit)
+        : from === "head"
+          ? 0
+          : Number(from.token);
+    const page = events.slice(start, start + limit);
+    return { stream, events: page, next: String(start + page.length) };
   }
 }

@@ -1,0 +1,268 @@
+/**
+ * The application's workflows (app/) over in-memory ports: what a user sees recorded on the run
+ * and the registry after each, and that a retry of the same step changes nothing.
+ */
+import { describe, expect, it } from "vitest";
+import { recordExecutionEnd } from "../../app/execution-end.js";
+import { decideVersion } from "../../app/models.js";
+import { registerModel } from "../../app/pipeline-tasks.js";
+import { cancelRun, runLogs } from "../../app/runs.js";
+import { pipelineInput } from "../../core/pipeline-input.js";
+import type { TrainingState } from "../../core/pipeline-state.js";
+import type { ModelVersion } from "../../core/registry.js";
+import type { Run } from "../../core/run-record.js";
+import { jobName } from "../../core/runs.js";
+import {
+  aRun,
+  executionArn,
+  FakeJobLogs,
+  FakeLog,
+  FakeModels,
+  FakeNotices,
+  FakeObjects,
+  FakePipeline,
+  FakeRuns,
+} from "./fakes.js";
+import { profile } from "./report-fixtures.js";
+
+const BUCKET = "modeldrop-data";
+const NOW = new Date("2026-11-02T10:30:00Z");
+
+function world(runs: Run[] = [], versions: ModelVersion[] = []) {
+  return {
+    runs: new FakeRuns(runs),
+    models: new FakeModels(versions),
+    objects: new FakeObjects(),
+    pipeline: new FakePipeline(),
+    notices: new FakeNotices(),
+    jobLogs: new FakeJobLogs(),
+    log: new FakeLog(),
+    now: () => NOW,
+  };
+}
+
+function trainingState(run: Run): TrainingState {
+  return pipelineInput({
+    runId: run.id,
+    bucket: BUCKET,
+    region: "us-east-1",
+    source: { key: run.dataset.key, versionId: run.dataset.versionId },
+    kind: "table",
+    options: run.options,
+    codeSha256: "c0de".repeat(16),
+  });
+}
+
+const ARTIFACT = "s3://modeldrop-data/runs/r/jobs/md-r-train/output/model.tar.gz";
+
+describe("registering the trained model", () => {
+  it("makes version 1, Approved by the gate, and a retried task finds it instead of making another", async () => {
+    const run = aRun({ status: "RUNNING", metrics: { roc_auc: 0.93 } });
+    const ports = world([run]);
+    const state = trainingState(run);
+
+    const first = await registerModel(ports, state, ARTIFACT);
+    const again = await registerModel(ports, state, ARTIFACT);
+
+    expect(first).toEqual({ name: state.model.name, version: 1, approval: "Approved" });
+    expect(again).toEqual(first);
+    expect(await ports.models.versions(state.model.name)).toEqual([
+      expect.objectContaining({
+        version: 1,
+        decidedBy: "quality-gate",
+        metrics: { roc_auc: 0.93 },
+      }),
+    ]);
+  });
+
+  it("keeps a version whose columns differ from the newest Pending, and says why on the run", async () => {
+    const run = aRun({ status: "RUNNING" });
+    const state = trainingState(run);
+    const previous: ModelVersion = {
+      modelName: state.model.name,
+      version: 1,
+      artifact: ARTIFACT,
+      sageMakerModel: "md-previous",
+      runId: "earlier-run",
+      metrics: {},
+      approval: "Approved",
+      createdAt: "2026-11-01T10:00:00Z",
+      schema: {
+        task: "binary",
+        target: "churned",
+        features: [{ name: "tenure", kind: "numeric" }],
+      },
+    };
+    const ports = world([run], [previous]);
+    ports.objects.put(BUCKET, `runs/${run.id}/processed/profile.json`, JSON.stringify(profile()));
+
+    const registered = await registerModel(ports, state, ARTIFACT);
+
+    expect(registered).toMatchObject({ version: 2, approval: "Pending" });
+    const notes = (await ports.runs.require(run.id)).notes;
+    expect(notes.at(-1)).toMatch(/^Version 2 its schema differs from .* version 1/);
+  });
+});
+
+describe("an execution that ended without recording it", () => {
+  it("records a user's stop as STOPPED with one notice, however often the event comes", async () => {
+    const run = aRun({ status: "RUNNING", step: "train", executionArn: executionArn("r") });
+    const ports = world([run]);
+    const input = JSON.stringify(trainingState(run));
+    const change = { name: run.id, status: "ABORTED", input };
+
+    const first = await recordExecutionEnd(ports, change);
+    const second = await recordExecutionEnd(ports, change);
+
+    expect(first).toMatchObject({ outcome: "recorded", status: "STOPPED", notice: "sent" });
+    expect(second).toMatchObject({
+      outcome: "recorded",
+      status: "STOPPED",
+      notice: "already-sent",
+    });
+    expect(ports.notices.published).toHaveLength(1);
+    expect((await ports.runs.require(run.id)).report).toMatch(/\/report\/index\.html$/);
+  });
+
+  it("records a timeout as FAILED at the step it was in, with the job's log", async () => {
+    const run = aRun({ status: "RUNNING", step: "train" });
+    const ports = world([run]);
+    const input = JSON.stringify(trainingState(run));
+
+    await recordExecutionEnd(ports, { name: run.id, status: "TIMED_OUT", input });
+
+    expect((await ports.runs.require(run.id)).failure).toEqual({
+      step: "train",
+      error: "States.Timeout",
+      reason: "the execution ran past its time limit",
+      log: { group: "/aws/sagemaker/TrainingJobs", streamPrefix: `${jobName(run.id, "train")}/` },
+    });
+  });
+
+  it("leaves executions that are not modeldrop runs alone", async () => {
+    const ports = world();
+
+    expect(await recordExecutionEnd(ports, { name: "someone-else", status: "FAILED" })).toEqual({
+      runId: "someone-else",
+      outcome: "not-a-run",
+    });
+    expect(ports.notices.published).toEqual([]);
+  });
+});
+
+describe("cancelling a run", () => {
+  it("stops a running execution and leaves the status to the execution's end", async () => {
+    const run = aRun({ status: "RUNNING", executionArn: executionArn("churn") });
+    const ports = world([run]);
+
+    const after = await cancelRun(ports, run.id, "api-token");
+
+    expect(ports.pipeline.stops).toEqual([
+      { executionArn: executionArn("churn"), cause: "cancelled through the API by api-token" },
+    ]);
+    expect(after.status).toBe("RUNNING");
+  });
+
+  it("records a run that never started STOPPED at once, with its notice", async () => {
+    const ports = world([aRun({ status: "QUEUED" })]);
+
+    const after = await cancelRun(ports, aRun().id, "api-token");
+
+    expect(after.status).toBe("STOPPED");
+    expect(ports.notices.published).toHaveLength(1);
+  });
+
+  it("refuses a run that already ended", async () => {
+    const ports = world([aRun({ status: "SUCCEEDED" })]);
+
+    await expect(cancelRun(ports, aRun().id, "api-token")).rejects.toMatchObject({
+      status: 409,
+      code: "run-ended",
+    });
+  });
+});
+
+describe("a run's log", () => {
+  it("is the failed step's job log by default", async () => {
+    const run = aRun({
+      status: "FAILED",
+      failure: { step: "evaluate", error: "AlgorithmError", reason: "boom" },
+    });
+
+    const page = await runLogs(world([run]), run.id, { limit: 10 });
+
+    expect(page).toMatchObject({ step: "evaluate", logGroup: "/aws/sagemaker/ProcessingJobs" });
+  });
+
+  it("follows the job's log from a cursor without repeating a line", async () => {
+    const run = aRun({ status: "RUNNING", step: "train" });
+    const ports = world([run]);
+    const job = jobName(run.id, "train");
+    ports.jobLogs.write("/aws/sagemaker/TrainingJobs", job, "epoch 1", "epoch 2");
+    const first = await runLogs(ports, run.id, { limit: 10 });
+    ports.jobLogs.write("/aws/sagemaker/TrainingJobs", job, "epoch 3");
+
+    const second = await runLogs(ports, run.id, { limit: 10, cursor: first.next });
+
+    expect(first.events.map((e) => e.message)).toEqual(["epoch 1", "epoch 2"]);
+    expect(second.events.map((e) => e.message)).toEqual(["epoch 3"]);
+  });
+
+  it("refuses a cursor of another step's log, naming the cursor", async () => {
+    const run = aRun({ status: "RUNNING", step: "train" });
+    const ports = world([run]);
+    const { next } = await runLogs(ports, run.id, { limit: 10 });
+
+    await expect(
+      runLogs(ports, run.id, { step: "evaluate", limit: 10, cursor: next }),
+    ).rejects.toMatchObject({
+      status: 400,
+      field: "cursor",
+    });
+  });
+});
+
+describe("deciding a version", () => {
+  const pending: ModelVersion = {
+    modelName: "churn",
+    version: 3,
+    artifact: ARTIFACT,
+    sageMakerModel: "md-churn-3",
+    runId: "r3",
+    metrics: { roc_auc: 0.9 },
+    approval: "Pending",
+    createdAt: "2026-11-02T09:00:00Z",
+  };
+
+  it("records who approved it, when and why", async () => {
+    const ports = world([], [pending]);
+
+    const decided = await decideVersion(ports, {
+      name: "churn",
+      version: 3,
+      decision: "approve",
+      by: "ana",
+      reason: "checked the confusion matrix",
+    });
+
+    expect(decided).toMatchObject({
+      approval: "Approved",
+      decidedBy: "ana",
+      decidedAt: NOW.toISOString(),
+      reason: "checked the confusion matrix",
+    });
+    expect((await ports.models.newest("churn"))?.approval).toBe("Approved");
+  });
+
+  it("refuses to approve what is already Approved, and names a version that does not exist", async () => {
+    const ports = world([], [{ ...pending, approval: "Approved" }]);
+    const approve = (version: number) =>
+      decideVersion(ports, { name: "churn", version, decision: "approve", by: "ana" });
+
+    await expect(approve(3)).rejects.toMatchObject({ status: 409, code: "already-decided" });
+    await expect(approve(4)).rejects.toMatchObject({
+      status: 404,
+      message: "model churn has no version 4",
+    });
+  });
+});
