@@ -18,7 +18,7 @@ export interface Listener {
 
 type AwsApis = Pick<
   Services,
-  "s3" | "dynamodb" | "sns" | "ssm" | "logs" | "sagemaker" | "stepFunctions" | "events"
+  "s3" | "dynamodb" | "sns" | "sts" | "ssm" | "logs" | "sagemaker" | "stepFunctions" | "events"
 >;
 
 export function listenForAwsApis(
@@ -54,7 +54,7 @@ function routeBySigV4Scope(
   services: AwsApis,
   stateDir: string,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { s3, dynamodb, sns } = services;
+  const { s3, dynamodb, sns, sts } = services;
   const jsonServices: Record<string, JsonService> = {
     ssm: services.ssm,
     logs: services.logs,
@@ -69,6 +69,7 @@ function routeBySigV4Scope(
     if (service === "s3") return s3.handle(req, res, url);
     if (service === "dynamodb") return dynamodb.handle(req, res);
     if (service === "sns") return sns.handle(req, res);
+    if (service === "sts") return sts.handle(req, res);
     const json = service ? jsonServices[service] : undefined;
     if (json) return serveJson(json, req, res);
     if (!service && req.method === "GET" && url.pathname === "/_modeldrop/health") {

@@ -26,7 +26,12 @@ const keysXml = new XMLParser({
 const FILENAME_PLACEHOLDER = "$" + "{filename}";
 
 export class S3Service {
-  constructor(private readonly store: ObjectStore) {}
+  /** The local cloud has one region and one account: every bucket is in them. */
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly region: string,
+    private readonly account: string,
+  ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     try {
@@ -53,6 +58,9 @@ export class S3Service {
         405,
       );
     }
+    const expectedOwner = req.headers["x-amz-expected-bucket-owner"];
+    if (expectedOwner !== undefined && expectedOwner !== this.account)
+      throw new AwsError("AccessDenied", "Access Denied", 403);
     if (key === undefined) return this.bucketRequest(req, res, method, bucket, q);
     if (method === "PUT" && q.has("uploadId")) return this.uploadPart(req, res, bucket, key, q);
     if (method === "PUT" && req.headers["x-amz-copy-source"])
@@ -134,7 +142,14 @@ export class S3Service {
       );
     }
     if (method === "GET" && q.has("location")) {
-      return sendXml(res, 200, `<LocationConstraint xmlns="${XMLNS}"></LocationConstraint>`);
+      this.store.versioning(bucket); // NoSuchBucket when there is none
+      // us-east-1 is the one region S3 answers with an empty constraint.
+      const constraint = this.region === "us-east-1" ? "" : escapeXml(this.region);
+      return sendXml(
+        res,
+        200,
+        `<LocationConstraint xmlns="${XMLNS}">${constraint}</LocationConstraint>`,
+      );
     }
     const setting = [
       "policy",
@@ -162,15 +177,11 @@ export class S3Service {
       }
       return sendXml(res, 200, stored.replace(/^<\?xml[^>]*>\s*/, ""));
     }
-    if (method === "PUT") {
-      await readBody(req);
-      this.store.createBucket(bucket);
-      res.writeHead(200, { location: `/${bucket}` });
-      return void res.end();
-    }
+    if (method === "PUT") return this.createBucket(req, res, bucket);
     if (method === "HEAD") {
       if (!this.store.hasBucket(bucket)) throw new AwsError("NotFound", "Not Found", 404);
-      return end(res, 200);
+      res.writeHead(200, { "x-amz-bucket-region": this.region });
+      return void res.end();
     }
     if (method === "DELETE") {
       this.store.deleteBucket(bucket);
@@ -190,6 +201,50 @@ export class S3Service {
       "The specified method is not allowed against this resource.",
       405,
     );
+  }
+
+  /**
+   * CreateBucket as S3 answers it: an optional CreateBucketConfiguration whose LocationConstraint
+   * must name the endpoint's region (and is refused for us-east-1, which takes none), and a
+   * bucket that exists already is BucketAlreadyOwnedByYou, except in us-east-1, which answers
+   * 200 for its owner's own bucket.
+   */
+  private async createBucket(
+    req: IncomingMessage,
+    res: ServerResponse,
+    bucket: string,
+  ): Promise<void> {
+    const body = await readBody(req);
+    const constraint =
+      body.length > 0
+        ? textAt(parseXml(body), "CreateBucketConfiguration", "LocationConstraint")
+        : undefined;
+    if (constraint !== undefined && constraint !== "") {
+      if (this.region === "us-east-1" && constraint === "us-east-1")
+        throw new AwsError(
+          "InvalidLocationConstraint",
+          "The specified location-constraint is not valid",
+          400,
+          {
+            LocationConstraint: constraint,
+          },
+        );
+      if (constraint !== this.region)
+        throw new AwsError(
+          "IllegalLocationConstraintException",
+          `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+        );
+    }
+    if (this.store.hasBucket(bucket) && this.region !== "us-east-1")
+      throw new AwsError(
+        "BucketAlreadyOwnedByYou",
+        "Your previous request to create the named bucket succeeded and you already own it.",
+        409,
+        { BucketName: bucket },
+      );
+    this.store.createBucket(bucket);
+    res.writeHead(200, { location: `/${bucket}` });
+    res.end();
   }
 
   private listObjects(res: ServerResponse, bucket: string, q: URLSearchParams): void {

@@ -1,5 +1,6 @@
 // Runs one SageMaker job as a local process under the SageMaker container contract (local/README.md): an
-// /opt/ml-shaped folder (moved by MODELDROP_OPT_ML), channels and inputs staged from local S3,
+// /opt/ml-shaped folder (the job's real /opt/ml in a namespace of its own, job-namespace.ts; moved by
+// MODELDROP_OPT_ML where there is none), channels and inputs staged from local S3,
 // the code unpacked, SM_* variables, stdout/stderr to CloudWatch Logs, and on exit the outputs
 // uploaded and the contract's failure files read back.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";

@@ -1,17 +1,24 @@
 // The local SageMaker: processing, training and transform jobs and models. Requests are
 // validated against botocore's official API model, jobs wait for a free slot (instead of
 // failing on capacity) and then run as local processes under the container contract.
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { loadServiceModel, validateRequest } from "./aws-model.js";
 import { readJsonFile, writeJsonAtomic } from "./files.js";
 import { AwsError, isRecord } from "./http.js";
+import { jobNamespaceSupport, namespacedArgv } from "./job-namespace.js";
 import { JobReaper } from "./job-reaper.js";
 import type { JsonService } from "./json-service.js";
 import { optionalString, requireString } from "./json-service.js";
 import type { LogsService } from "./logs.js";
 import type { ObjectStore } from "./s3-store.js";
 import { downloadObject, parseS3Uri } from "./s3-uri.js";
+import {
+  inputDataConfigEntry,
+  processingJobConfig,
+  resourceConfig,
+  trainingContract,
+} from "./sagemaker-contract.js";
 import {
   freshFolder,
   type JobCommand,
@@ -68,10 +75,14 @@ export class SageMakerService implements JsonService {
   private readonly root: string;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly models = new Map<string, Record_>();
+  /** Tags by resource ARN (jobs and models); Describe answers carry none, as on AWS. */
+  private readonly tags = new Map<string, Tag[]>();
   private readonly running = new Map<string, RunningJob>();
   private readonly queue: JobRecord[] = [];
   private readonly waiters = new Set<() => void>();
   private readonly context: RunnerContext;
+  /** Jobs run in a namespace of their own with a real /opt/ml, unless MODELDROP_NO_NAMESPACE=1. */
+  private readonly namespaces = process.env.MODELDROP_NO_NAMESPACE !== "1";
 
   constructor(private readonly options: SageMakerOptions) {
     this.root = join(options.stateDir, "sagemaker");
@@ -94,6 +105,10 @@ export class SageMakerService implements JsonService {
       readJsonFile(join(this.root, "models.json"), {}) as Record<string, Record_>,
     ))
       this.models.set(name, model);
+    for (const [arn, tags] of Object.entries(
+      readJsonFile(join(this.root, "tags.json"), {}) as Record<string, Tag[]>,
+    ))
+      this.tags.set(arn, tags);
   }
 
   /** Jobs whose process died with the previous local cloud can never finish: fail them now. */
@@ -146,9 +161,10 @@ export class SageMakerService implements JsonService {
     DescribeModel: (input: Record_) => this.model(requireString(input, "ModelName")),
     DeleteModel: (input: Record_) => {
       const name = requireString(input, "ModelName");
-      this.model(name);
+      const arn = String(this.model(name).ModelArn);
       this.models.delete(name);
       this.saveModels();
+      if (this.tags.delete(arn)) this.saveTags();
       return {};
     },
     ListModels: () => ({
@@ -157,6 +173,28 @@ export class SageMakerService implements JsonService {
         ModelArn: m.ModelArn,
         CreationTime: m.CreationTime,
       })),
+    }),
+    AddTags: (input: Record_) => {
+      const arn = this.taggable(requireString(input, "ResourceArn"));
+      const added = tagList(input.Tags);
+      const keys = new Set(added.map((t) => t.Key));
+      this.tags.set(arn, [...(this.tags.get(arn) ?? []).filter((t) => !keys.has(t.Key)), ...added]);
+      this.saveTags();
+      return { Tags: added };
+    },
+    DeleteTags: (input: Record_) => {
+      const arn = this.taggable(requireString(input, "ResourceArn"));
+      const keys = new Set(Array.isArray(input.TagKeys) ? input.TagKeys.map(String) : []);
+      this.tags.set(
+        arn,
+        (this.tags.get(arn) ?? []).filter((t) => !keys.has(t.Key)),
+      );
+      this.saveTags();
+      return {};
+    },
+    // Every tag in one page: a resource has at most 50.
+    ListTags: (input: Record_) => ({
+      Tags: this.tags.get(this.taggable(requireString(input, "ResourceArn"))) ?? [],
     }),
   };
 
@@ -197,9 +235,10 @@ export class SageMakerService implements JsonService {
       );
     }
     if (kind === "Transform") this.model(requireString(input, "ModelName"));
+    const { Tags: tags, ...request } = input;
     const now = Date.now() / 1000;
     const describe: Record_ = {
-      ...input,
+      ...withServiceDefaults(kind, request),
       [`${kind}JobArn`]: arn,
       [STATUS_FIELD[kind]]: "InProgress",
       CreationTime: now,
@@ -214,6 +253,7 @@ export class SageMakerService implements JsonService {
     const record: JobRecord = { kind, name, describe };
     this.jobs.set(key, record);
     this.save(record);
+    this.tag(arn, tags);
     this.queue.push(record);
     this.pump();
     return { [`${kind}JobArn`]: arn };
@@ -232,17 +272,36 @@ export class SageMakerService implements JsonService {
   }
 
   private async launch(record: JobRecord): Promise<void> {
+    const instances = instanceCount(record);
+    if (instances > 1) {
+      this.finish(record, "Failed", {
+        FailureReason: `ClientError: the local cloud runs one instance per job; InstanceCount ${instances} needs AWS (use InstanceCount 1 to run this job locally)`,
+      });
+      return;
+    }
     const folder = freshFolder(join(this.root, "jobs", record.kind, record.name));
     const start = Date.now() / 1000;
     this.update(record, { [`${record.kind}StartTime`]: start });
     this.transition(record, "Downloading", "Preparing the instances and downloading input data");
+    const view = this.jobView(folder);
     const prepared =
       record.kind === "Training"
-        ? this.prepareTraining(record, folder)
+        ? this.prepareTraining(record, folder, view.optMl)
         : record.kind === "Processing"
-          ? this.prepareProcessing(record, folder)
-          : this.prepareTransform(record, folder);
+          ? this.prepareProcessing(record, folder, view.optMl)
+          : this.prepareTransform(record, folder, view.optMl);
     const stream = `${record.name}/algo-1-${Math.floor(start)}`;
+    if (view.fallback) this.options.logs.append(LOG_GROUP[record.kind], stream, view.fallback);
+    const command: JobCommand = view.mounts
+      ? {
+          argv: namespacedArgv(prepared.command.argv, {
+            ...view.mounts,
+            cwd: prepared.command.cwd,
+          }),
+          cwd: folder,
+          env: prepared.command.env,
+        }
+      : prepared.command;
     const stopping = record.describe.StoppingCondition;
     const maxRuntimeSeconds =
       isRecord(stopping) && typeof stopping.MaxRuntimeInSeconds === "number"
@@ -262,7 +321,7 @@ export class SageMakerService implements JsonService {
     );
     const job = runProcess(
       this.context,
-      prepared.command,
+      command,
       { group: LOG_GROUP[record.kind], stream },
       { maxRuntimeSeconds, metricDefinitions, messageFile: prepared.messageFile },
     );
@@ -338,28 +397,21 @@ export class SageMakerService implements JsonService {
     rmSafe(folder);
   }
 
-  private prepareTraining(record: JobRecord, base: string): Prepared {
+  /** `optMl` is where the job's process finds /opt/ml; `base` is the job folder on the host. */
+  private prepareTraining(record: JobRecord, base: string, optMl: string): Prepared {
     const d = record.describe;
     const hyperparameters = isRecord(d.HyperParameters)
       ? (d.HyperParameters as Record<string, string>)
       : {};
     const config = join(base, "input", "config");
     mkdirSync(config, { recursive: true });
-    const userHyperparameters = Object.fromEntries(
-      Object.entries(hyperparameters).filter(([k]) => !k.startsWith("sagemaker_")),
-    );
     writeJson(join(config, "hyperparameters.json"), hyperparameters);
-    writeJson(join(config, "resourceconfig.json"), {
-      current_host: "algo-1",
-      hosts: ["algo-1"],
-      network_interface_name: "eth0",
-      current_group_name: "homogeneousCluster",
-      current_instance_type: instanceType(d.ResourceConfig),
-      instance_groups: [],
-    });
+    const resources = resourceConfig(instanceType(d.ResourceConfig));
+    writeJson(join(config, "resourceconfig.json"), resources);
+    const spec = isRecord(d.AlgorithmSpecification) ? d.AlgorithmSpecification : {};
+    const inputMode = typeof spec.TrainingInputMode === "string" ? spec.TrainingInputMode : "File";
     const channels = Array.isArray(d.InputDataConfig) ? d.InputDataConfig.filter(isRecord) : [];
     const inputConfig: Record_ = {};
-    const env: Record<string, string> = {};
     for (const channel of channels) {
       const name = String(channel.ChannelName);
       const source =
@@ -377,12 +429,7 @@ export class SageMakerService implements JsonService {
         String(source.S3DataType ?? "S3Prefix"),
         folder,
       );
-      inputConfig[name] = {
-        TrainingInputMode: "File",
-        S3DistributionType: source.S3DataDistributionType ?? "FullyReplicated",
-        RecordWrapperType: "None",
-      };
-      env[`SM_CHANNEL_${name.toUpperCase()}`] = folder;
+      inputConfig[name] = inputDataConfigEntry(channel, source, inputMode);
     }
     writeJson(join(config, "inputdataconfig.json"), inputConfig);
     const program = hyperparameters.sagemaker_program;
@@ -399,39 +446,23 @@ export class SageMakerService implements JsonService {
     const outputData = join(base, "output", "data");
     mkdirSync(model, { recursive: true });
     mkdirSync(outputData, { recursive: true });
-    // The training toolkit passes hyperparameters to the script as `--name value` arguments.
-    const args = Object.entries(userHyperparameters).flatMap(([k, v]) => [
-      `--${k}`,
-      stripQuotes(v),
-    ]);
     const output = isRecord(d.OutputDataConfig) ? String(d.OutputDataConfig.S3OutputPath) : "";
     const jobOutput = `${output.replace(/\/$/, "")}/${record.name}/output`;
     this.update(record, { ModelArtifacts: { S3ModelArtifacts: `${jobOutput}/model.tar.gz` } });
+    const contract = trainingContract({
+      name: record.name,
+      arn: String(d.TrainingJobArn),
+      region: this.options.region,
+      optMl,
+      hyperparameters,
+      inputDataConfig: inputConfig,
+      resourceConfig: resources,
+    });
     return {
       command: {
-        argv: [this.options.python, stripQuotes(program), ...args],
-        cwd: code,
-        env: {
-          ...this.baseEnv(base),
-          ...env,
-          TRAINING_JOB_NAME: record.name,
-          SM_MODEL_DIR: model,
-          SM_OUTPUT_DATA_DIR: outputData,
-          SM_CHANNELS: JSON.stringify(Object.keys(inputConfig)),
-          SM_HPS: JSON.stringify(userHyperparameters),
-          SM_USER_ARGS: JSON.stringify(args),
-          SM_CURRENT_HOST: "algo-1",
-          SM_HOSTS: '["algo-1"]',
-          SM_CURRENT_INSTANCE_TYPE: instanceType(d.ResourceConfig),
-          SM_INPUT_CONFIG_DIR: config,
-          SM_MODULE_DIR: String(submit),
-          ...Object.fromEntries(
-            Object.entries(userHyperparameters).map(([k, v]) => [
-              `SM_HP_${k.toUpperCase()}`,
-              stripQuotes(v),
-            ]),
-          ),
-        },
+        argv: [this.options.python, stripQuotes(program), ...contract.args],
+        cwd: join(optMl, "code"),
+        env: { ...this.baseEnv(optMl), ...contract.env },
       },
       messageFile: join(base, "output", "failure"),
       upload: () => {
@@ -447,11 +478,21 @@ export class SageMakerService implements JsonService {
     };
   }
 
-  private prepareProcessing(record: JobRecord, base: string): Prepared {
+  private prepareProcessing(record: JobRecord, base: string, optMl: string): Prepared {
     const d = record.describe;
     const app = isRecord(d.AppSpecification) ? d.AppSpecification : {};
-    const local = (path: string) =>
-      path.startsWith("/opt/ml/") ? join(base, path.slice("/opt/ml/".length)) : path;
+    const under = (root: string) => (path: string) =>
+      path.startsWith("/opt/ml/") ? join(root, path.slice("/opt/ml/".length)) : path;
+    const local = under(base);
+    const inJob = under(optMl);
+    const config = join(base, "config");
+    mkdirSync(config, { recursive: true });
+    writeJson(join(config, "processingjobconfig.json"), processingJobConfig(d));
+    const resources = isRecord(d.ProcessingResources) ? d.ProcessingResources : {};
+    writeJson(
+      join(config, "resourceconfig.json"),
+      resourceConfig(instanceType(resources.ClusterConfig)),
+    );
     for (const input of Array.isArray(d.ProcessingInputs)
       ? d.ProcessingInputs.filter(isRecord)
       : []) {
@@ -482,7 +523,7 @@ export class SageMakerService implements JsonService {
       : [];
     const args = Array.isArray(app.ContainerArguments) ? app.ContainerArguments.map(String) : [];
     const argv = [...entrypoint, ...args].map((a, i) =>
-      i === 0 && /^python3?$/.test(a) ? this.options.python : local(a),
+      i === 0 && /^python3?$/.test(a) ? this.options.python : inJob(a),
     );
     if (argv.length === 0)
       throw new Error(
@@ -490,7 +531,7 @@ export class SageMakerService implements JsonService {
       );
     const environment = isRecord(d.Environment) ? (d.Environment as Record<string, string>) : {};
     return {
-      command: { argv, cwd: base, env: { ...this.baseEnv(base), ...environment } },
+      command: { argv, cwd: optMl, env: { ...this.baseEnv(optMl), ...environment } },
       messageFile: join(base, "output", "message"),
       upload: () => {
         for (const t of targets) uploadOutputs(this.options.store, t.folder, t.uri);
@@ -498,7 +539,7 @@ export class SageMakerService implements JsonService {
     };
   }
 
-  private prepareTransform(record: JobRecord, base: string): Prepared {
+  private prepareTransform(record: JobRecord, base: string, optMl: string): Prepared {
     const d = record.describe;
     const model = this.model(String(d.ModelName));
     const container = isRecord(model.PrimaryContainer) ? model.PrimaryContainer : {};
@@ -535,11 +576,11 @@ export class SageMakerService implements JsonService {
       "-m",
       "modeldrop_ml.batch_transform",
       "--model",
-      modelArchive,
+      join(optMl, "model.tar.gz"),
       "--input",
-      inputs,
+      join(optMl, "input"),
       "--output",
-      outputs,
+      join(optMl, "output", "predictions"),
       "--content-type",
       String(input.ContentType ?? "text/csv"),
       "--accept",
@@ -552,7 +593,11 @@ export class SageMakerService implements JsonService {
       String(d.MaxPayloadInMB ?? 6),
     ];
     return {
-      command: { argv, cwd: code, env: { ...this.baseEnv(base), ...modelEnv, PYTHONPATH: code } },
+      command: {
+        argv,
+        cwd: join(optMl, "code"),
+        env: { ...this.baseEnv(optMl), ...modelEnv, PYTHONPATH: join(optMl, "code") },
+      },
       // modeldrop_ml.batch_transform (the local stand-in for the serving container) writes
       // its reason where the other jobs' runners write theirs.
       messageFile: join(base, "output", "failure"),
@@ -562,7 +607,30 @@ export class SageMakerService implements JsonService {
     };
   }
 
-  private baseEnv(base: string): Record<string, string> {
+  /**
+   * Where the job's process finds /opt/ml: the real path in a namespace of its own, or, where
+   * none can be made, its folder on the host (with the line its log starts with to say so).
+   */
+  private jobView(folder: string): JobView {
+    const support = this.namespaces
+      ? jobNamespaceSupport()
+      : { available: false as const, reason: "MODELDROP_NO_NAMESPACE=1" };
+    if (support.available) {
+      const mountPoint = join(this.root, "namespace-root");
+      mkdirSync(mountPoint, { recursive: true });
+      return {
+        optMl: "/opt/ml",
+        mounts: { mountPoint: realpathSync(mountPoint), jobFolder: realpathSync(folder) },
+      };
+    }
+    return {
+      optMl: folder,
+      fallback: `modeldrop: no mount namespace for this job (${support.reason}), so /opt/ml is not its folder: MODELDROP_OPT_ML and the SM_* paths point at ${folder}, and /opt/ml/... arguments are rewritten to it`,
+    };
+  }
+
+  /** `optMl` is MODELDROP_OPT_ML, which modeldrop's own jobs (ml/modeldrop_ml/env.py) read. */
+  private baseEnv(optMl: string): Record<string, string> {
     const keep = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"];
     const env: Record<string, string> = {};
     for (const name of keep) {
@@ -571,7 +639,10 @@ export class SageMakerService implements JsonService {
     }
     return {
       ...env,
-      MODELDROP_OPT_ML: base,
+      // The framework's Python first, as in its container: a script (or the SDK's runproc.sh)
+      // that runs `python` or `pip` gets the environment the job's libraries are in.
+      PATH: [dirname(this.options.python), env.PATH].filter(Boolean).join(":"),
+      MODELDROP_OPT_ML: optMl,
       SM_NUM_GPUS: "0",
       PYTHONUNBUFFERED: "1",
       AWS_REGION: this.options.region,
@@ -623,9 +694,32 @@ export class SageMakerService implements JsonService {
     const arn = `arn:aws:sagemaker:${this.options.region}:${this.options.account}:model/${name.toLowerCase()}`;
     if (this.models.has(name))
       throw new AwsError("ValidationException", `Cannot create already existing model "${arn}".`);
-    this.models.set(name, { ...input, ModelArn: arn, CreationTime: Date.now() / 1000 });
+    const { Tags: tags, ...request } = input;
+    this.models.set(name, { ...request, ModelArn: arn, CreationTime: Date.now() / 1000 });
     this.saveModels();
+    this.tag(arn, tags);
     return { ModelArn: arn };
+  }
+
+  /** The tags a Create request carried, kept beside the resource instead of in its Describe answer. */
+  private tag(arn: string, tags: unknown): void {
+    const list = tagList(tags);
+    if (list.length === 0) return;
+    this.tags.set(arn, list);
+    this.saveTags();
+  }
+
+  /** The ARN of a job or model of this account and region; AWS refuses to tag anything else. */
+  private taggable(arn: string): string {
+    const known =
+      [...this.models.values()].some((m) => m.ModelArn === arn) ||
+      [...this.jobs.values()].some((r) => r.describe[`${r.kind}JobArn`] === arn);
+    if (!known)
+      throw new AwsError(
+        "ValidationException",
+        `Resource ${arn} does not exist or is not taggable.`,
+      );
+    return arn;
   }
 
   private model(name: string): Record_ {
@@ -702,6 +796,41 @@ export class SageMakerService implements JsonService {
   private saveModels(): void {
     writeJsonAtomic(join(this.root, "models.json"), Object.fromEntries(this.models));
   }
+
+  private saveTags(): void {
+    writeJsonAtomic(join(this.root, "tags.json"), Object.fromEntries(this.tags));
+  }
+}
+
+interface Tag {
+  Key: string;
+  Value: string;
+}
+
+/** Tags as the API model has validated them (Key and Value both required). */
+function tagList(tags: unknown): Tag[] {
+  return Array.isArray(tags)
+    ? tags.filter(isRecord).map((t) => ({ Key: String(t.Key), Value: String(t.Value ?? "") }))
+    : [];
+}
+
+/**
+ * A job's Describe answer with the members SageMaker fills in when the request leaves them out.
+ * The SageMaker Python SDK's `Estimator.attach` reads `OutputDataConfig.KmsKeyId` and
+ * `StoppingCondition.MaxRuntimeInSeconds` without a default.
+ */
+function withServiceDefaults(kind: JobKind, request: Record_): Record_ {
+  if (kind !== "Training") return request;
+  const output = isRecord(request.OutputDataConfig) ? request.OutputDataConfig : {};
+  const stopping = isRecord(request.StoppingCondition) ? request.StoppingCondition : {};
+  return {
+    EnableNetworkIsolation: false,
+    EnableInterContainerTrafficEncryption: false,
+    EnableManagedSpotTraining: false,
+    ...request,
+    OutputDataConfig: { KmsKeyId: "", ...output },
+    StoppingCondition: { MaxRuntimeInSeconds: 86400, ...stopping },
+  };
 }
 
 interface Prepared {
@@ -715,10 +844,35 @@ function jobKey(kind: JobKind, name: string): string {
   return `${kind}:${name.toLowerCase()}`;
 }
 
+interface JobView {
+  /** `/opt/ml` as the job's process sees it. */
+  optMl: string;
+  /** Present when the job runs in a namespace of its own. */
+  mounts?: { mountPoint: string; jobFolder: string };
+  /** Present when it cannot: the log line that says so. */
+  fallback?: string;
+}
+
 function instanceType(config: unknown): string {
   return isRecord(config) && typeof config.InstanceType === "string"
     ? config.InstanceType
     : "ml.m5.large";
+}
+
+/** The instances the request asks for (training, processing and transform name the field alike). */
+function instanceCount(record: JobRecord): number {
+  const d = record.describe;
+  const resources =
+    record.kind === "Training"
+      ? d.ResourceConfig
+      : record.kind === "Processing"
+        ? isRecord(d.ProcessingResources)
+          ? d.ProcessingResources.ClusterConfig
+          : undefined
+        : d.TransformResources;
+  return isRecord(resources) && typeof resources.InstanceCount === "number"
+    ? resources.InstanceCount
+    : 1;
 }
 
 /** The SageMaker Python SDK JSON-encodes hyperparameter strings (`"\"train.py\""`); accept both. */

@@ -17,6 +17,7 @@ import { SageMakerService } from "./sagemaker.js";
 import { SnsService, type SnsServiceOptions } from "./sns.js";
 import { SsmService } from "./ssm.js";
 import { type FunctionInvoker, StepFunctionsService } from "./stepfunctions.js";
+import { StsService } from "./sts.js";
 
 export interface CloudSettings {
   /** Absolute; every service keeps its state in a folder of its own under it. */
@@ -42,6 +43,7 @@ export interface Services {
   events: EventBridgeService;
   sagemaker: SageMakerService;
   stepFunctions: StepFunctionsService;
+  sts: StsService;
   api: ApiGatewayService;
 }
 
@@ -85,7 +87,7 @@ export async function buildServices(
       log(`eventbridge: rule ${rule} could not deliver to ${target}: ${error}`),
   });
   const objects = new ObjectStore(join(stateDir, "s3"), s3NotificationsTo(events, region, account));
-  const s3 = new S3Service(objects);
+  const s3 = new S3Service(objects, region, account);
   const sagemaker = new SageMakerService({
     stateDir,
     region,
@@ -107,6 +109,7 @@ export async function buildServices(
     (event) => void events.put(event),
     invokeFunction,
   );
+  const sts = new StsService(account);
   const api = new ApiGatewayService(region, account, invokeFunction, log);
   await dynamodb.start();
   return {
@@ -120,6 +123,7 @@ export async function buildServices(
     events,
     sagemaker,
     stepFunctions,
+    sts,
     api,
   };
 }

@@ -3,13 +3,16 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  type BucketLocationConstraint,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketLocationCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
@@ -265,6 +268,82 @@ describe("local S3", () => {
     const path = cloud.objects.dataPath(bucket, cloud.objects.get(bucket, "durable.txt"));
 
     expect(readFileSync(path, "utf8")).toBe("still here");
+  });
+});
+
+describe("local S3 buckets", () => {
+  it("answers CreateBucket again for its owner in us-east-1, and names the region to HeadBucket", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: "made-twice" }));
+    await s3.send(new CreateBucketCommand({ Bucket: "made-twice" }));
+
+    const head = await s3.send(new HeadBucketCommand({ Bucket: "made-twice" }));
+    const location = await s3.send(new GetBucketLocationCommand({ Bucket: "made-twice" }));
+
+    expect(head.BucketRegion).toBe("us-east-1");
+    expect(location.LocationConstraint ?? "").toBe("");
+  });
+
+  it("answers a missing bucket with 404 to HeadBucket and NoSuchBucket to GetBucketLocation", async () => {
+    await expect(s3.send(new HeadBucketCommand({ Bucket: "never-made" }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+    await expect(
+      s3.send(new GetBucketLocationCommand({ Bucket: "never-made" })),
+    ).rejects.toMatchObject({ name: "NoSuchBucket" });
+  });
+
+  it("refuses a location constraint for another region, and us-east-1 named as one", async () => {
+    await expect(
+      s3.send(
+        new CreateBucketCommand({
+          Bucket: "elsewhere",
+          CreateBucketConfiguration: { LocationConstraint: "eu-west-1" },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "IllegalLocationConstraintException" });
+    await expect(
+      s3.send(
+        new CreateBucketCommand({
+          Bucket: "elsewhere",
+          // Not in the SDK's enum of constraints, which is the point: S3 refuses it too.
+          CreateBucketConfiguration: {
+            LocationConstraint: "us-east-1" as BucketLocationConstraint,
+          },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "InvalidLocationConstraint" });
+    expect(cloud.objects.hasBucket("elsewhere")).toBe(false);
+  });
+
+  it("refuses a request that expects another account to own the bucket", async () => {
+    await expect(
+      s3.send(new HeadBucketCommand({ Bucket: bucket, ExpectedBucketOwner: "111111111111" })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    await expect(
+      s3.send(new HeadBucketCommand({ Bucket: bucket, ExpectedBucketOwner: cloud.account })),
+    ).resolves.toMatchObject({ BucketRegion: "us-east-1" });
+  });
+
+  it("outside us-east-1, takes the region as the constraint and refuses to make a bucket twice", async () => {
+    const other = await startTestCloud({ region: "eu-west-1" });
+    const client = new S3Client({ ...other.config, forcePathStyle: true });
+    try {
+      const create = new CreateBucketCommand({
+        Bucket: "regional",
+        CreateBucketConfiguration: { LocationConstraint: "eu-west-1" },
+      });
+      await client.send(create);
+
+      await expect(client.send(create)).rejects.toMatchObject({
+        name: "BucketAlreadyOwnedByYou",
+      });
+      await expect(
+        client.send(new GetBucketLocationCommand({ Bucket: "regional" })),
+      ).resolves.toMatchObject({ LocationConstraint: "eu-west-1" });
+    } finally {
+      client.destroy();
+      await other.cleanup();
+    }
   });
 });
 
