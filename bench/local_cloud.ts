@@ -6,7 +6,9 @@
 // Per job: a `.sync` training task whose script exits at once; its time in the execution
 // (TaskScheduled → TaskSucceeded, from the history's own timestamps) minus the median wall time
 // of the same Python script run bare. Per non-job state: a chain of Pass and Choice states,
-// execution time divided by the number of states. Targets: under 1 s per job, under 50 ms per
+// execution time divided by the number of states. The jobs run twice: in their own mount
+// namespace (the default) and without one (MODELDROP_NO_NAMESPACE=1), to show what the namespace
+// costs. Targets: under 1 s per job (0.3 s for a script-mode job, issue 14), under 50 ms per
 // non-job state. Figures go to bench/results/local_cloud.{json,md}.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -30,6 +32,8 @@ const PYTHON = resolve(ROOT, ".venv", "bin", "python");
 const RESULTS = resolve(ROOT, "bench", "results");
 const TARGET_JOB_S = 1;
 const TARGET_STATE_MS = 50;
+/** Issue 14's target for a user's script-mode job over the same script run bare. */
+const TARGET_SCRIPT_MODE_S = 0.3;
 const BUCKET = "bench";
 const ROLE = "arn:aws:iam::000000000000:role/bench";
 const TRAIN_PY = "import sys\nsys.exit(0)\n";
@@ -190,6 +194,54 @@ async function runExecution(
   return executionHistory(sfn, executionArn ?? "");
 }
 
+/** Per-job times of `jobs` training tasks and per-state time of `states` Pass/Choice states. */
+async function measure(
+  stateDir: string,
+  jobs: number,
+  stateCount: number,
+  scratch: string,
+): Promise<{ perJob: number[]; perStateMs: number }> {
+  const cloud = await startLocalCloud({ stateDir });
+  try {
+    const config = clientConfig(cloud);
+    const s3 = new S3Client({ ...config, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: "code/sourcedir.tar.gz",
+        Body: readFileSync(join(scratch, "sourcedir.tar.gz")),
+      }),
+    );
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "data/rows.csv", Body: "a\n1\n" }));
+    const sfn = new SFNClient(config);
+    const create = async (name: string, definition: string) =>
+      (await sfn.send(new CreateStateMachineCommand({ name, definition, roleArn: ROLE })))
+        .stateMachineArn ?? "";
+
+    const jobHistory = await runExecution(
+      sfn,
+      await create("bench-jobs", jobsDefinition(jobs)),
+      "jobs",
+    );
+    const scheduled = jobHistory.filter((e) => e.type === "TaskScheduled");
+    const succeeded = jobHistory.filter((e) => e.type === "TaskSucceeded");
+    const perJob = scheduled.map((e, i) => (at(succeeded[i]) - at(e)) / 1000);
+    if (stateCount === 0) return { perJob, perStateMs: 0 };
+
+    const stateHistory = await runExecution(
+      sfn,
+      await create("bench-states", statesDefinition(stateCount)),
+      "states",
+    );
+    const entered = stateHistory.filter((e) => e.type?.endsWith("StateEntered")).length;
+    const span = at(stateHistory.at(-1)) - at(stateHistory[0]);
+    return { perJob, perStateMs: span / entered };
+  } finally {
+    await cloud.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -222,46 +274,14 @@ async function main(): Promise<void> {
     execFileSync("tar", ["-czf", join(scratch, "sourcedir.tar.gz"), "-C", code, "train.py"]);
     const bareJobS = bareProcessSeconds(join(code, "train.py"), 7);
 
-    const cloud = await startLocalCloud({ stateDir: join(scratch, "pipeline") });
-    let perJob: number[];
-    let perStateMs: number;
-    try {
-      const config = clientConfig(cloud);
-      const s3 = new S3Client({ ...config, forcePathStyle: true });
-      await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: BUCKET,
-          Key: "code/sourcedir.tar.gz",
-          Body: readFileSync(join(scratch, "sourcedir.tar.gz")),
-        }),
-      );
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "data/rows.csv", Body: "a\n1\n" }));
-      const sfn = new SFNClient(config);
-      const create = async (name: string, definition: string) =>
-        (await sfn.send(new CreateStateMachineCommand({ name, definition, roleArn: ROLE })))
-          .stateMachineArn ?? "";
-
-      const jobHistory = await runExecution(
-        sfn,
-        await create("bench-jobs", jobsDefinition(jobs)),
-        "jobs",
-      );
-      const scheduled = jobHistory.filter((e) => e.type === "TaskScheduled");
-      const succeeded = jobHistory.filter((e) => e.type === "TaskSucceeded");
-      perJob = scheduled.map((e, i) => (at(succeeded[i]) - at(e)) / 1000);
-
-      const stateHistory = await runExecution(
-        sfn,
-        await create("bench-states", statesDefinition(stateCount)),
-        "states",
-      );
-      const entered = stateHistory.filter((e) => e.type?.endsWith("StateEntered")).length;
-      const span = at(stateHistory.at(-1)) - at(stateHistory[0]);
-      perStateMs = span / entered;
-    } finally {
-      await cloud.stop();
-    }
+    const withNamespace = await measure(join(scratch, "pipeline"), jobs, stateCount, scratch);
+    // The same jobs with the per-job mount namespace off (the fallback), to show what it costs.
+    process.env.MODELDROP_NO_NAMESPACE = "1";
+    const withoutNamespace = await measure(join(scratch, "plain"), jobs, 0, scratch);
+    delete process.env.MODELDROP_NO_NAMESPACE;
+    const perJob = withNamespace.perJob;
+    const perStateMs = withNamespace.perStateMs;
+    const namespaceS = median(perJob) - median(withoutNamespace.perJob);
 
     const jobInExecutionS = median(perJob);
     const overheadPerJobS = jobInExecutionS - bareJobS;
@@ -273,10 +293,16 @@ async function main(): Promise<void> {
       bare_job_process_s: round(bareJobS),
       job_in_execution_s: round(jobInExecutionS),
       overhead_per_job_s: round(overheadPerJobS),
+      job_without_namespace_s: round(median(withoutNamespace.perJob)),
+      namespace_per_job_s: round(namespaceS),
       non_job_states: stateCount + 1,
       overhead_per_state_ms: round(perStateMs, 2),
       targets: {
         overhead_per_job_s: { target: TARGET_JOB_S, met: overheadPerJobS < TARGET_JOB_S },
+        script_mode_overhead_s: {
+          target: TARGET_SCRIPT_MODE_S,
+          met: overheadPerJobS <= TARGET_SCRIPT_MODE_S,
+        },
         overhead_per_state_ms: { target: TARGET_STATE_MS, met: perStateMs < TARGET_STATE_MS },
       },
     };
@@ -295,7 +321,9 @@ async function main(): Promise<void> {
       `| start-up, \`modeldrop up\` until it prints its endpoint | ${result.startup_s.modeldrop_up_s} s | |`,
       `| a job's script run bare (median of 7) | ${result.bare_job_process_s} s | |`,
       `| a job inside the execution (median of ${jobs}) | ${result.job_in_execution_s} s | |`,
-      `| orchestration overhead per job | ${result.overhead_per_job_s} s | < ${TARGET_JOB_S} s: ${mark(result.targets.overhead_per_job_s.met)} |`,
+      `| orchestration overhead per job (namespace, environment, staging, .sync polling) | ${result.overhead_per_job_s} s | < ${TARGET_JOB_S} s: ${mark(result.targets.overhead_per_job_s.met)}; script mode ≤ ${TARGET_SCRIPT_MODE_S} s: ${mark(result.targets.script_mode_overhead_s.met)} |`,
+      `| the same job with the mount namespace off (MODELDROP_NO_NAMESPACE=1) | ${result.job_without_namespace_s} s | |`,
+      `| what the per-job namespace costs | ${result.namespace_per_job_s} s | |`,
       `| orchestration overhead per non-job state (${result.non_job_states} states) | ${result.overhead_per_state_ms} ms | < ${TARGET_STATE_MS} ms: ${mark(result.targets.overhead_per_state_ms.met)} |`,
       "",
     ].join("\n");
