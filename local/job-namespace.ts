@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 
 /** The host paths a namespaced job needs; both must be real paths (no symlinks). */
 export interface JobMounts {
@@ -46,8 +46,8 @@ const UNSHARE_FLAGS = [
 const SETUP = `
 set -eEu
 trap 'echo "modeldrop: the job namespace could not be set up (line $LINENO)" >&2' ERR
-root=$1 job=$2 cwd=$3
-shift 4
+root=$1 job=$2 cwd=$3 environment=$4
+shift 5
 job_path=$PATH
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 # Binds every entry of $1 but $3 into $2: directories (with what is mounted below them), files,
@@ -118,6 +118,12 @@ for target in "\${!mounted[@]}"; do
   done
   [ -n "$keep" ] || mount -o remount,bind,ro "$target"
 done
+# The job's Python environment stays read-only even where it lies below a writable folder (a
+# project checked out under /tmp), as the framework's environment is in a container image.
+if [ -n "$environment" ] && [ -d "$environment" ]; then
+  mount --bind "$environment" "$environment"
+  mount -o remount,bind,ro "$environment"
+fi
 trap - ERR
 PATH=$job_path
 cd "$cwd"
@@ -131,6 +137,19 @@ done
 exit "$status"
 `;
 
+/**
+ * The virtualenv (or Python installation) a job's interpreter belongs to: `<env>/bin/python` →
+ * `<env>`, resolved; empty when the program is not a path to an interpreter.
+ */
+function pythonEnvironment(program: string | undefined): string {
+  if (!program || !isAbsolute(program) || !/\/python[0-9.]*$/.test(program)) return "";
+  try {
+    return realpathSync(dirname(dirname(program)));
+  } catch {
+    return "";
+  }
+}
+
 /** The argv that runs `argv` in a namespace of its own with `/opt/ml` bound to the job folder. */
 export function namespacedArgv(argv: string[], mounts: JobMounts): string[] {
   return [
@@ -143,6 +162,7 @@ export function namespacedArgv(argv: string[], mounts: JobMounts): string[] {
     mounts.mountPoint,
     mounts.jobFolder,
     mounts.cwd,
+    pythonEnvironment(argv[0]),
     "--",
     ...argv,
   ];
