@@ -549,9 +549,13 @@ export class SageMakerService implements JsonService {
     const modelArchive = join(base, "model.tar.gz");
     downloadObject(this.options.store, parseS3Uri(String(container.ModelDataUrl)), modelArchive);
     const code = join(base, "code");
-    if (modelEnv.SAGEMAKER_SUBMIT_DIRECTORY) {
+    // An S3 sourcedir.tar.gz is unpacked to /opt/ml/code; a path (the SDK's repacked models
+    // say /opt/ml/model/code) is read from the unpacked model by modeldrop_ml.serving.
+    const submitDirectory = modelEnv.SAGEMAKER_SUBMIT_DIRECTORY ?? "";
+    const stagedCode = submitDirectory.startsWith("s3://");
+    if (stagedCode) {
       const archive = join(base, "sourcedir.tar.gz");
-      downloadObject(this.options.store, parseS3Uri(modelEnv.SAGEMAKER_SUBMIT_DIRECTORY), archive);
+      downloadObject(this.options.store, parseS3Uri(submitDirectory), archive);
       unpackTarGz(archive, code);
     } else {
       mkdirSync(code, { recursive: true });
@@ -583,8 +587,9 @@ export class SageMakerService implements JsonService {
       join(optMl, "output", "predictions"),
       "--content-type",
       String(input.ContentType ?? "text/csv"),
-      "--accept",
-      String(output.Accept ?? "application/jsonlines"),
+      // No Accept: the serving toolkit's default (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT).
+      ...(output.Accept === undefined ? [] : ["--accept", String(output.Accept)]),
+      ...(stagedCode ? ["--code", join(optMl, "code")] : []),
       "--split-type",
       String(input.SplitType ?? "None"),
       "--batch-strategy",

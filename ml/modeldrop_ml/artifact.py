@@ -20,15 +20,18 @@ from .errors import ModelArtifactInvalid
 ARTIFACT = "model.joblib"
 
 
-def unpack_model(model: Path, scratch: Path) -> Path:
-    """The folder holding model.joblib: ``model`` itself, or model.tar.gz unpacked into scratch."""
+def unpack_model(model: Path, scratch: Path, require_artifact: bool = True) -> Path:
+    """The folder holding model.joblib: ``model`` itself, or model.tar.gz unpacked into scratch.
+
+    Without ``require_artifact`` (a model served by its own script) any folder or archive will do.
+    """
     if (model / ARTIFACT).is_file():
         return model
     archive = model if model.is_file() else model / "model.tar.gz"
     if not archive.is_file():
-        raise ModelArtifactInvalid(
-            f"no model found in {model.name}: expected model.tar.gz or {ARTIFACT}."
-        )
+        if require_artifact or not model.is_dir():
+            check_artifact(model, model)
+        return model
     try:
         with tarfile.open(archive) as tar:
             tar.extractall(scratch, filter="data")
@@ -36,11 +39,23 @@ def unpack_model(model: Path, scratch: Path) -> Path:
         raise ModelArtifactInvalid(
             f"{archive.name} is not a readable model archive: {error}"
         ) from error
-    if not (scratch / ARTIFACT).is_file():
-        raise ModelArtifactInvalid(
-            f"{archive.name} holds no {ARTIFACT}: it was not made by modeldrop's train job."
-        )
+    if require_artifact:
+        check_artifact(scratch, archive)
     return scratch
+
+
+def check_artifact(folder: Path, source: Path) -> None:
+    """That ``folder``, unpacked from ``source``, holds modeldrop's model."""
+    if (folder / ARTIFACT).is_file():
+        return
+    archive = source if source.is_file() else source / "model.tar.gz"
+    if not archive.is_file():
+        raise ModelArtifactInvalid(
+            f"no model found in {source.name}: expected model.tar.gz or {ARTIFACT}."
+        )
+    raise ModelArtifactInvalid(
+        f"{archive.name} holds no {ARTIFACT}: it was not made by modeldrop's train job."
+    )
 
 
 def load_model(folder: Path) -> Any:

@@ -4,8 +4,10 @@ SageMaker splits each input object into mini-batches (``SplitType=Line``: whole 
 ``MaxPayloadInMB`` per request with ``BatchStrategy=MultiRecord``; ``SingleRecord``: one line
 per request; ``SplitType=None``: the whole object per request, as for images), sends each to
 the model's handlers, and writes ``<input name>.out`` with the responses joined by newlines
-(``AssembleWith=Line``). This module does the same with the handlers of ``inference``, so the
-local cloud and the benchmarks exercise exactly the code SageMaker serves.
+(``AssembleWith=Line``: a newline after each response that does not end with one). This module
+does the same with the handlers the model's container environment names (``serving``): the
+user's script for a model the SageMaker Python SDK made, ``inference``'s for modeldrop's own, so
+the local cloud and the benchmarks exercise exactly the code SageMaker serves.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import env, inference
-from .artifact import unpack_model
+from . import env, inference, serving
+from .artifact import check_artifact, unpack_model
 from .errors import JobArgumentParser, JobFailed, run_job
 from .progress import log, progress
 
@@ -29,7 +31,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--input", type=Path, required=True, help="a file, or a folder of files")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--content-type", default=inference.CSV)
-    parser.add_argument("--accept", default=inference.JSON_LINES)
+    parser.add_argument(
+        "--accept", default="", help="none: SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT, as the toolkit"
+    )
+    parser.add_argument(
+        "--code", type=Path, help="SAGEMAKER_SUBMIT_DIRECTORY's sourcedir.tar.gz, unpacked"
+    )
     parser.add_argument("--split-type", choices=["Line", "None"], default="Line")
     parser.add_argument(
         "--batch-strategy", choices=["MultiRecord", "SingleRecord"], default="MultiRecord"
@@ -70,10 +77,25 @@ def _line_batches(path: Path, limit: int, single: bool) -> Iterator[tuple[int, b
         yield first, b"".join(batch)
 
 
+def _count(prediction: object) -> int:
+    """Rows in a prediction; a transform_fn's answer, which is not seen, counts as one."""
+    try:
+        return len(prediction)  # type: ignore[arg-type]
+    except TypeError:
+        return 1
+
+
 def transform(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as scratch:
-        folder = unpack_model(args.model, Path(scratch))
-        model = inference.model_fn(str(folder))
+        folder = unpack_model(args.model, Path(scratch), require_artifact=False)
+        handlers = serving.from_environment(folder, args.code)
+        if handlers.model_fn is inference.model_fn:
+            check_artifact(folder, args.model)
+        model = handlers.load(str(folder))
+        _transform_files(args, handlers, model)
+
+
+def _transform_files(args: argparse.Namespace, handlers: serving.Handlers, model: object) -> None:
     limit = args.max_payload_mb * 2**20
     files = _inputs(args.input)
     root = args.input if args.input.is_dir() else args.input.parent
@@ -86,19 +108,22 @@ def transform(args: argparse.Namespace) -> None:
             else _line_batches(path, limit, args.batch_strategy == "SingleRecord")
         )
         rows = 0
-        with target.open("w", encoding="utf-8") as out:
+        with target.open("wb") as out:
             for first_line, body in requests:
                 try:
-                    records = inference.predict_fn(
-                        inference.input_fn(body, args.content_type), model
+                    prediction, response = handlers.transform(
+                        model, body, args.content_type, args.accept
                     )
-                    out.write(inference.output_fn(records, args.accept))
                 except inference.InvalidInput as error:
                     where = path.name
                     if error.line is not None:
                         where += f", line {first_line + error.line - 1}"
                     raise JobFailed(f"{where}: {error.reason}") from error
-                rows += len(records)
+                except serving.HandlerFailed as error:
+                    raise JobFailed(f"{path.name}, line {first_line}: {error}") from error
+                data = response.encode("utf-8") if isinstance(response, str) else response
+                out.write(data if not data or data.endswith(b"\n") else data + b"\n")
+                rows += _count(prediction)
         log(f"{path.name}: {rows} predictions → {target.name}")
         progress(STEP, number, len(files), f"{path.name}: {rows} rows")
 

@@ -207,12 +207,10 @@ describe("an SKLearn estimator on the local cloud", () => {
     });
   }, 120_000);
 
-  // Waits on local transform jobs running the model's own handlers: the SDK's model names its
-  // script (SAGEMAKER_PROGRAM in SAGEMAKER_SUBMIT_DIRECTORY, with scikit-learn's serving defaults
-  // for what it leaves out), but local/sagemaker.ts runs modeldrop_ml.inference's handlers, which
-  // only read modeldrop's own artifacts (this one fails with "'LogisticRegression' object has no
-  // attribute 'kind'").
-  it.skip("transformer().transform() writes a prediction file for each input", async () => {
+  // The SDK's model names its script (SAGEMAKER_PROGRAM=train.py in SAGEMAKER_SUBMIT_DIRECTORY):
+  // its model_fn loads the model, scikit-learn's serving defaults (modeldrop_ml/serving.py) read
+  // the CSV lines and write model.predict's labels as JSON.
+  it("transformer().transform() writes a prediction file for each input", async () => {
     const transformed = await sdk(
       "transform",
       "--job-name",
