@@ -108,7 +108,7 @@ export function parsePipelineState(value: unknown): PipelineState {
     typeof value === "object" && value !== null && "kind" in value && value.kind === "predict";
   return predict
     ? parseStored(PredictionState, value, "the batch-predict state")
-    : parseStored(TrainingState, value, "the training pipeline state");
+    : parseTrainingState(value);
 }
 
 /** The training pipeline's state (the tasks only it runs). */

@@ -11,6 +11,7 @@
  */
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { parser } from "@aws-lambda-powertools/parser/middleware";
+import type { ParsedResult } from "@aws-lambda-powertools/parser/types";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import type { z } from "zod";
@@ -26,5 +27,19 @@ export function lambdaHandler<S extends z.ZodType, R>(
   return middy<z.output<S>, R>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(parser({ schema }))
+    .handler(work);
+}
+
+/**
+ * The same, for functions that answer an event they cannot parse instead of failing on it (the
+ * API and its authorizer): `work` gets the parser's result, success or not.
+ */
+export function answeringHandler<S extends z.ZodType, R>(
+  schema: S,
+  work: (parsed: ParsedResult<unknown, z.output<S>>, context: Context) => Promise<R>,
+) {
+  return middy<ParsedResult<unknown, z.output<S>>, R>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(parser({ schema, safeParse: true }))
     .handler(work);
 }

@@ -5,16 +5,12 @@
  * (RFC 9457) with a stable code, mapped here and nowhere else. A bug answers 500 with the
  * request id and no stack trace; the trace goes to the log.
  */
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { parser } from "@aws-lambda-powertools/parser/middleware";
 import { APIGatewayProxyEventV2Schema } from "@aws-lambda-powertools/parser/schemas";
-import type { ParsedResult } from "@aws-lambda-powertools/parser/types";
-import middy from "@middy/core";
 import { z } from "zod";
 import type { Problem, RouteSpec } from "../../core/api.js";
 import { ApiError } from "../../core/errors.js";
 import { InvalidOptions } from "../../core/options.js";
-import { logger } from "../lambda.js";
+import { answeringHandler, logger } from "../lambda.js";
 
 /** Request bodies of this API are small JSON documents. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -202,22 +198,18 @@ export function apiRoute<R extends RouteSpec>(
   spec: R,
   work: (request: Request<R>) => Promise<ResponseBody>,
 ) {
-  return middy<ParsedResult<unknown, HttpEvent>, HttpAnswer>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(parser({ schema: APIGatewayProxyEventV2Schema, safeParse: true }))
-    .use({
-      onError: async (request) => {
-        const parsed = request.event;
-        request.response = answerFor(request.error, parsed.success ? parsed.data : undefined);
-      },
-    })
-    .handler(async (parsed) => {
-      if (!parsed.success) {
-        logger.warn("not an API Gateway HTTP API event", { error: parsed.error.message });
-        return answerProblem(problem(400, "invalid-request", "the request could not be read"));
-      }
-      const read = readRequest(spec, parsed.data);
-      if (!read.ok) return read.answer;
-      return answerWith(await work(read.request));
-    });
+  return answeringHandler(APIGatewayProxyEventV2Schema, async (parsed): Promise<HttpAnswer> => {
+    if (!parsed.success) {
+      logger.warn("not an API Gateway HTTP API event", { error: parsed.error.message });
+      return answerProblem(problem(400, "invalid-request", "the request could not be read"));
+    }
+    const read = readRequest(spec, parsed.data);
+    if (!read.ok) return read.answer;
+    return answerWith(await work(read.request));
+  }).use({
+    onError: async (request) => {
+      const parsed = request.event;
+      request.response = answerFor(request.error, parsed.success ? parsed.data : undefined);
+    },
+  });
 }

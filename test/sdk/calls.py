@@ -84,8 +84,8 @@ def process_call(session, args):
         instance_count=1,
         sagemaker_session=session,
     )
-    # The script is told its folders, as the SDK's examples do; the local cloud moves /opt/ml
-    # paths in a job's arguments to the job's folder.
+    # The script is told its folders, as the SDK's examples do (the job's own /opt/ml, or, where
+    # the local cloud cannot make a namespace, the job's folder it rewrites them to).
     processor.run(
         code=str(CODE / "process.py"),
         inputs=[ProcessingInput(source=args.input, destination="/opt/ml/processing/input")],

@@ -23,6 +23,8 @@ import type {
 } from "../../app/ports.js";
 import { Conflict, RunNotFound } from "../../core/errors.js";
 import type { Notice } from "../../core/notice.js";
+import { pipelineInput } from "../../core/pipeline-input.js";
+import type { TrainingState } from "../../core/pipeline-state.js";
 import type { ModelName, ModelVersion } from "../../core/registry.js";
 import type { NoticeDelivery, Run } from "../../core/run-record.js";
 import { isTerminal } from "../../core/runs.js";
@@ -243,6 +245,19 @@ export class FakeSecrets implements SecretReader {
   async read(name: string): Promise<string | undefined> {
     return this.values[name];
   }
+}
+
+/** The training pipeline's execution input for a recorded run, as launching it builds it. */
+export function trainingStateOf(run: Run): TrainingState {
+  return pipelineInput({
+    runId: run.id,
+    bucket: run.dataset.bucket,
+    region: "us-east-1",
+    source: { key: run.dataset.key, versionId: run.dataset.versionId },
+    kind: run.dataset.kind ?? "table",
+    options: run.options,
+    codeSha256: "c0de".repeat(16),
+  });
 }
 
 /** A log that keeps its lines, for tests that check what a workflow logged. */

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { pipelineInput } from "../../core/pipeline-input.js";
 import type { TrainingState } from "../../core/pipeline-state.js";
 import type { Run } from "../../core/run-record.js";
 import { makeHandler } from "../../handlers/pipeline/build-report.js";
 import { invoke } from "./events.js";
-import { FakeObjects, FakeRuns } from "./fakes.js";
+import { FakeObjects, FakeRuns, trainingStateOf } from "./fakes.js";
 import {
   evaluation,
   failedAtPreprocess,
@@ -26,15 +25,7 @@ class Bucket extends FakeObjects {
 }
 
 function stateOf(run: Run, trained: boolean): TrainingState {
-  const input = pipelineInput({
-    runId: run.id,
-    bucket: BUCKET,
-    region: "us-east-1",
-    source: { key: run.dataset.key, versionId: run.dataset.versionId },
-    kind: "table",
-    options: run.options,
-    codeSha256: "c0de".repeat(16),
-  });
+  const input = trainingStateOf(run);
   const t = Date.parse(run.createdAt);
   return {
     ...input,

@@ -7,8 +7,6 @@ import { recordExecutionEnd } from "../../app/execution-end.js";
 import { decideVersion } from "../../app/models.js";
 import { registerModel } from "../../app/pipeline-tasks.js";
 import { cancelRun, runLogs } from "../../app/runs.js";
-import { pipelineInput } from "../../core/pipeline-input.js";
-import type { TrainingState } from "../../core/pipeline-state.js";
 import type { ModelVersion } from "../../core/registry.js";
 import type { Run } from "../../core/run-record.js";
 import { jobName } from "../../core/runs.js";
@@ -22,6 +20,7 @@ import {
   FakeObjects,
   FakePipeline,
   FakeRuns,
+  trainingStateOf,
 } from "./fakes.js";
 import { profile } from "./report-fixtures.js";
 
@@ -41,25 +40,13 @@ function world(runs: Run[] = [], versions: ModelVersion[] = []) {
   };
 }
 
-function trainingState(run: Run): TrainingState {
-  return pipelineInput({
-    runId: run.id,
-    bucket: BUCKET,
-    region: "us-east-1",
-    source: { key: run.dataset.key, versionId: run.dataset.versionId },
-    kind: "table",
-    options: run.options,
-    codeSha256: "c0de".repeat(16),
-  });
-}
-
 const ARTIFACT = "s3://modeldrop-data/runs/r/jobs/md-r-train/output/model.tar.gz";
 
 describe("registering the trained model", () => {
   it("makes version 1, Approved by the gate, and a retried task finds it instead of making another", async () => {
     const run = aRun({ status: "RUNNING", metrics: { roc_auc: 0.93 } });
     const ports = world([run]);
-    const state = trainingState(run);
+    const state = trainingStateOf(run);
 
     const first = await registerModel(ports, state, ARTIFACT);
     const again = await registerModel(ports, state, ARTIFACT);
@@ -77,7 +64,7 @@ describe("registering the trained model", () => {
 
   it("keeps a version whose columns differ from the newest Pending, and says why on the run", async () => {
     const run = aRun({ status: "RUNNING" });
-    const state = trainingState(run);
+    const state = trainingStateOf(run);
     const previous: ModelVersion = {
       modelName: state.model.name,
       version: 1,
@@ -108,7 +95,7 @@ describe("an execution that ended without recording it", () => {
   it("records a user's stop as STOPPED with one notice, however often the event comes", async () => {
     const run = aRun({ status: "RUNNING", step: "train", executionArn: executionArn("r") });
     const ports = world([run]);
-    const input = JSON.stringify(trainingState(run));
+    const input = JSON.stringify(trainingStateOf(run));
     const change = { name: run.id, status: "ABORTED", input };
 
     const first = await recordExecutionEnd(ports, change);
@@ -127,7 +114,7 @@ describe("an execution that ended without recording it", () => {
   it("records a timeout as FAILED at the step it was in, with the job's log", async () => {
     const run = aRun({ status: "RUNNING", step: "train" });
     const ports = world([run]);
-    const input = JSON.stringify(trainingState(run));
+    const input = JSON.stringify(trainingStateOf(run));
 
     await recordExecutionEnd(ports, { name: run.id, status: "TIMED_OUT", input });
 
