@@ -49,7 +49,7 @@ export async function recordExecutionEnd(
   const input = parseEndedInput(change.input);
   const recorded = await ports.runs.update(
     runId,
-    endFields(run, { status, error: change.error, cause: change.cause }, input, ports.now()),
+    endFields(run, { status, error: change.error, cause: change.cause }, ports.now()),
   );
   // The pipeline's own BuildReport did not run on these ends (or ran before a crash).
   const ended = await ports.runs.require(runId);

@@ -13,8 +13,10 @@ import {
   type OptionSources,
   sidecarKey,
 } from "../core/drops.js";
+import { InvalidCode, NotFound } from "../core/errors.js";
+import type { Run } from "../core/run-record.js";
 import { isTerminal, runIdForDrop } from "../core/runs.js";
-import { type LaunchSettings, launchTrainingRun } from "./launch.js";
+import { type LaunchSettings, launchTrainingRun, withPinnedCode } from "./launch.js";
 import { sendRunNotice } from "./notice.js";
 import type { ObjectStore, Ports } from "./ports.js";
 
@@ -50,8 +52,34 @@ async function optionSources(
   return sources;
 }
 
+/** A drop whose options name code that is not registered is refused at intake, like bad options. */
+async function pinDropCode(
+  ports: Pick<Ports, "code">,
+  run: Run,
+  settings: LaunchSettings,
+): Promise<Run> {
+  if (run.status === "FAILED") return run;
+  try {
+    return await withPinnedCode(ports, run, settings);
+  } catch (error) {
+    const name =
+      error instanceof NotFound
+        ? "CodeNotFound"
+        : error instanceof InvalidCode
+          ? "InvalidCode"
+          : undefined;
+    if (!name || !(error instanceof Error)) throw error;
+    return {
+      ...run,
+      status: "FAILED",
+      endedAt: run.createdAt,
+      failure: { step: "intake", error: name, reason: error.message },
+    };
+  }
+}
+
 export async function takeDrop(
-  ports: Pick<Ports, "runs" | "objects" | "pipeline" | "notices" | "log" | "now">,
+  ports: Pick<Ports, "runs" | "objects" | "pipeline" | "code" | "notices" | "log" | "now">,
   drop: Drop,
   settings: LaunchSettings,
 ): Promise<DropOutcome> {
@@ -79,15 +107,11 @@ export async function takeDrop(
       decision.action === "train"
         ? await optionSources(ports.objects, bucket, key, head.metadata, head.lastModified)
         : {};
-    const fresh = dropRun({
-      id: runId,
-      bucket,
-      key,
-      versionId,
-      decision,
-      sources,
-      now: ports.now(),
-    });
+    const fresh = await pinDropCode(
+      ports,
+      dropRun({ id: runId, bucket, key, versionId, decision, sources, now: ports.now() }),
+      settings,
+    );
     if ((await ports.runs.create(fresh)) && fresh.failure)
       ports.log.warn("drop rejected", { runId, bucket, key, reason: fresh.failure.reason });
     run = (await ports.runs.get(runId)) ?? fresh;

@@ -5,13 +5,15 @@
  * /runs, POST /predictions, a retry) may call these again on redelivery.
  */
 import { sameRequest } from "../core/api-runs.js";
-import { NotFound } from "../core/errors.js";
+import { ManifestInvalid } from "../core/code-manifest.js";
+import { InvalidCode, NotFound } from "../core/errors.js";
 import type { RunOptions } from "../core/options.js";
-import { type InstanceDefaults, pipelineInput } from "../core/pipeline-input.js";
+import { type InstanceDefaults, pipelineInput, type UserCode } from "../core/pipeline-input.js";
 import { predictInput } from "../core/predict-input.js";
 import { versionForPrediction } from "../core/registry.js";
 import type { Run } from "../core/run-record.js";
 import { fileName, isTerminal } from "../core/runs.js";
+import { resolveCode } from "./code.js";
 import type { Ports } from "./ports.js";
 
 /** What the deployment decides for every run it starts (the function's configuration). */
@@ -21,13 +23,69 @@ export interface LaunchSettings {
   instanceDefaults?: InstanceDefaults;
 }
 
-/** Starts a recorded training run's execution and records its ARN; the ARN. */
-export async function launchTrainingRun(
-  ports: Pick<Ports, "runs" | "pipeline">,
+/**
+ * A new run with the code version its options name pinned (`run.code`), so every start of the
+ * run, and its retries, use the same scripts even after a newer version is registered.
+ */
+export async function withPinnedCode(
+  ports: Pick<Ports, "code">,
   run: Run,
   settings: LaunchSettings,
-): Promise<string> {
-  const input = pipelineInput({
+): Promise<Run> {
+  const reference = run.options.code;
+  if (!reference || run.code) return run;
+  const version = await resolveCode(ports, reference);
+  // What registration cannot know: the deployment's region and the run's instance types must
+  // have an image of the framework (scikit-learn has no GPU build, say).
+  try {
+    trainingInput(
+      run,
+      {
+        name: version.codeName,
+        version: version.version,
+        sha256: version.sha256,
+        manifest: version.manifest,
+      },
+      settings,
+    );
+  } catch (error) {
+    if (error instanceof ManifestInvalid)
+      throw new InvalidCode(
+        `code ${version.codeName} version ${version.version} cannot run here: ${error.message}`,
+        { field: "options.code", cause: error },
+      );
+    throw error;
+  }
+  return {
+    ...run,
+    code: { name: version.codeName, version: version.version, sha256: version.sha256 },
+    notes: [
+      ...run.notes,
+      `your own scripts: code ${version.codeName} version ${version.version}${reference.version === undefined ? " (the newest)" : ""}`,
+    ],
+  };
+}
+
+/** The registered code a run pinned, with its manifest. */
+async function pinnedCode(ports: Pick<Ports, "code">, run: Run): Promise<UserCode | undefined> {
+  if (!run.code) return undefined;
+  const version = await ports.code.get(run.code.name, run.code.version);
+  if (!version || version.sha256 !== run.code.sha256)
+    throw new NotFound(
+      "code-version",
+      `code ${run.code.name} version ${run.code.version} (sha256 ${run.code.sha256.slice(0, 12)}) is no longer registered`,
+    );
+  return {
+    name: version.codeName,
+    version: version.version,
+    sha256: version.sha256,
+    manifest: version.manifest,
+  };
+}
+
+/** The run's execution input, derived from the run, its code version and the deployment alone. */
+function trainingInput(run: Run, userCode: UserCode | undefined, settings: LaunchSettings) {
+  return pipelineInput({
     runId: run.id,
     bucket: run.dataset.bucket,
     region: settings.region,
@@ -35,8 +93,18 @@ export async function launchTrainingRun(
     kind: run.dataset.kind ?? "table",
     options: run.options,
     codeSha256: settings.codeSha256,
+    ...(userCode ? { userCode } : {}),
     ...(settings.instanceDefaults ? { instanceDefaults: settings.instanceDefaults } : {}),
   });
+}
+
+/** Starts a recorded training run's execution and records its ARN; the ARN. */
+export async function launchTrainingRun(
+  ports: Pick<Ports, "runs" | "pipeline" | "code">,
+  run: Run,
+  settings: LaunchSettings,
+): Promise<string> {
+  const input = trainingInput(run, await pinnedCode(ports, run), settings);
   const executionArn = await ports.pipeline.start(run.id, input);
   if (!run.executionArn) await ports.runs.update(run.id, { executionArn }, "exists");
   return executionArn;
@@ -44,7 +112,7 @@ export async function launchTrainingRun(
 
 /** Records a new training run (a repeat of an idempotent request finds it) and starts it. */
 export async function recordAndLaunchTrainingRun(
-  ports: Pick<Ports, "runs" | "pipeline">,
+  ports: Pick<Ports, "runs" | "pipeline" | "code">,
   fresh: Run,
   settings: LaunchSettings,
 ): Promise<Run> {

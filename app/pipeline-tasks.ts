@@ -7,12 +7,15 @@
 import { runCost } from "../core/cost.js";
 import {
   decideGate,
+  decideUserGate,
   EvaluationInvalid,
   headlineMetrics,
   parseEvaluation,
+  userMetrics,
 } from "../core/evaluation.js";
 import {
   describeFailure,
+  jobSpecs,
   jobUsage,
   type PipelineState,
   StepSummaries,
@@ -45,7 +48,7 @@ export async function copyInput(
       `the dropped file s3://${state.bucket}/${key} (version ${versionId}) was deleted before the run could copy it`,
     );
   await ports.objects.copyVersion(state.bucket, key, versionId, state.paths.inputKey);
-  await ports.objects.putText(
+  await ports.objects.putObject(
     state.bucket,
     state.paths.optionsKey,
     JSON.stringify(state.options),
@@ -57,7 +60,7 @@ export async function copyInput(
 /** Records the step a run is entering and the times of the jobs finished so far. */
 export async function recordProgress(
   ports: Pick<Ports, "runs">,
-  step: Step,
+  step: Step | string,
   state: PipelineState,
 ): Promise<{ recorded: boolean }> {
   const fields: Partial<Run> = { status: "RUNNING", step, steps: stepTimings(state) };
@@ -66,7 +69,7 @@ export async function recordProgress(
     fields.lineage = {
       codeSha256: state.code.sha256,
       images: Object.fromEntries(
-        Object.entries(state.jobs).map(([job, spec]) => [job, spec.image]),
+        Object.entries(jobSpecs(state)).map(([job, spec]) => [job, spec.image]),
       ),
     };
     // A prediction run was created knowing its model version; a training run learns it later.
@@ -87,17 +90,27 @@ export async function recordMetrics(
   const text = await ports.objects.getText(state.bucket, state.paths.evaluationKey);
   if (text === undefined)
     throw new EvaluationInvalid(
-      `the evaluate job wrote no evaluation.json at s3://${state.bucket}/${state.paths.evaluationKey}`,
+      `the evaluate job wrote no evaluation.json at s3://${state.bucket}/${state.paths.evaluationKey}${state.evaluation.gate ? " (your evaluate script must write /opt/ml/processing/evaluation/evaluation.json)" : ""}`,
     );
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new EvaluationInvalid("evaluation.json is not valid JSON", { cause: error });
+    throw new EvaluationInvalid(
+      `evaluation.json is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  const run = await ports.runs.require(state.runId);
+  const userGate = state.evaluation.gate;
+  if (userGate) {
+    // The user's own evaluate script: their layout, their gate.
+    const gate = decideUserGate(json, userGate);
+    await ports.runs.update(state.runId, { metrics: userMetrics(json), gate });
+    return gate;
   }
   const evaluation = parseEvaluation(json);
   const gate = decideGate(evaluation, state.options);
-  const run = await ports.runs.require(state.runId);
   const libraries = evaluation.modeldrop.model_info?.libraries;
   await ports.runs.update(state.runId, {
     metrics: headlineMetrics(evaluation),
@@ -129,7 +142,7 @@ export async function recordEnd(
     steps: stepTimings(state),
     cost: runCost(jobUsage(state)),
   };
-  if (outcome === "SUCCEEDED") fields.predictions = `${state.paths.predictions}/`;
+  if (outcome === "SUCCEEDED" && state.batch) fields.predictions = `${state.paths.predictions}/`;
   if (outcome === "FAILED") fields.failure = describeFailure(state);
   const recorded = await ports.runs.update(state.runId, fields);
   const run = await ports.runs.require(state.runId);

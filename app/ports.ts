@@ -3,6 +3,7 @@
  * each one over the AWS SDK (DynamoDB, S3, Step Functions, SNS, CloudWatch Logs, SSM); unit
  * tests implement them in memory (test/unit/fakes.ts). Nothing here knows an SDK type.
  */
+import type { CodeVersion } from "../core/code-registry.js";
 import type { Notice } from "../core/notice.js";
 import type { ModelName, ModelVersion } from "../core/registry.js";
 import type { NoticeDelivery, Run } from "../core/run-record.js";
@@ -64,6 +65,23 @@ export interface ModelRegistry {
   setApproval(current: ModelVersion, fields: ApprovalChange): Promise<ModelVersion>;
 }
 
+/** The code registry (Code table): users' scripts by name and version, never changed once written. */
+export interface CodeRegistry {
+  /** The next version number of a code name (1, 2, …), safe under concurrency. */
+  nextVersion(codeName: string): Promise<number>;
+  /** Writes a new version; a version that exists is never overwritten. */
+  put(version: CodeVersion): Promise<void>;
+  get(codeName: string, version: number): Promise<CodeVersion | undefined>;
+  newest(codeName: string): Promise<CodeVersion | undefined>;
+  /** A name's versions, newest first. */
+  versions(codeName: string): Promise<CodeVersion[]>;
+  /** Code names in name order, a page at a time. */
+  names(
+    limit: number,
+    cursor?: string,
+  ): Promise<{ names: { name: string; latestVersion: number }[]; next?: string }>;
+}
+
 export interface ApprovalChange {
   approval: ModelVersion["approval"];
   decidedBy: string;
@@ -89,7 +107,7 @@ export interface ObjectStore {
   head(bucket: string, key: string, versionId?: string): Promise<ObjectHead | undefined>;
   getBuffer(bucket: string, key: string): Promise<Buffer | undefined>;
   getText(bucket: string, key: string): Promise<string | undefined>;
-  putText(bucket: string, key: string, body: string, contentType: string): Promise<void>;
+  putObject(bucket: string, key: string, body: string | Buffer, contentType: string): Promise<void>;
   /** Copies one exact version of `key` to `to` ("null" for an unversioned object). */
   copyVersion(bucket: string, key: string, versionId: string, to: string): Promise<void>;
   listKeys(bucket: string, prefix: string): Promise<string[]>;
@@ -164,6 +182,7 @@ export interface Log {
 export interface Ports {
   runs: RunRepository;
   models: ModelRegistry;
+  code: CodeRegistry;
   objects: ObjectStore;
   /** The training pipeline's executions. */
   pipeline: Executions;

@@ -61,7 +61,7 @@ export async function writeRunReport(
       },
     ),
   );
-  await objects.putText(source.bucket, source.reportKey, html, "text/html; charset=utf-8");
+  await objects.putObject(source.bucket, source.reportKey, html, "text/html; charset=utf-8");
   await runs.update(source.runId, { report }, "exists");
   return report;
 }

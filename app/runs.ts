@@ -4,8 +4,13 @@
  * list them, and page through a job's log.
  */
 import { z } from "zod";
-import type { LogsQuery, PredictBody, RunDetail, StartRunBody } from "../core/api.js";
-import { LOG_STEPS } from "../core/api.js";
+import {
+  JobStepName,
+  type LogsQuery,
+  type PredictBody,
+  type RunDetail,
+  type StartRunBody,
+} from "../core/api.js";
 import {
   apiRunId,
   checkTrainable,
@@ -17,7 +22,7 @@ import {
 import { INBOX_PREFIX } from "../core/drops.js";
 import { Conflict, InvalidRequest, NotFound } from "../core/errors.js";
 import { parseRunOptions } from "../core/options.js";
-import { JOB_LOG_GROUPS } from "../core/pipeline-state.js";
+import { jobLogGroup } from "../core/pipeline-state.js";
 import { predictionContent } from "../core/predict-input.js";
 import { latestProgress } from "../core/progress.js";
 import type { Run } from "../core/run-record.js";
@@ -29,6 +34,7 @@ import {
   launchPrediction,
   launchTrainingRun,
   recordAndLaunchTrainingRun,
+  withPinnedCode,
 } from "./launch.js";
 import { sendRunNotice } from "./notice.js";
 import type { Ports, RunFilter, RunListPage } from "./ports.js";
@@ -40,7 +46,7 @@ export interface ApiSettings extends LaunchSettings {
 
 /** POST /runs: a training run on an object under inbox/; an Idempotency-Key names the run. */
 export async function startRun(
-  ports: Pick<Ports, "runs" | "objects" | "pipeline" | "now">,
+  ports: Pick<Ports, "runs" | "objects" | "pipeline" | "code" | "now">,
   body: z.output<typeof StartRunBody>,
   idempotencyKey: string | undefined,
   settings: ApiSettings,
@@ -57,15 +63,20 @@ export async function startRun(
     );
   checkTrainable(key, head.size);
   const hash = idempotencyKey === undefined ? undefined : requestHash(body);
-  const fresh = newTrainingRun({
-    id: apiRunId("runs", idempotencyKey, ports.now()),
-    bucket,
-    key,
-    versionId: head.versionId ?? "null",
-    options,
-    now: ports.now(),
-    ...(hash ? { requestHash: hash } : {}),
-  });
+  // A repeat of an idempotent request finds the recorded run, with the code version it pinned.
+  const fresh = await withPinnedCode(
+    ports,
+    newTrainingRun({
+      id: apiRunId("runs", idempotencyKey, ports.now()),
+      bucket,
+      key,
+      versionId: head.versionId ?? "null",
+      options,
+      now: ports.now(),
+      ...(hash ? { requestHash: hash } : {}),
+    }),
+    settings,
+  );
   return recordAndLaunchTrainingRun(ports, fresh, settings);
 }
 
@@ -99,7 +110,7 @@ export async function startPrediction(
 
 /** POST /runs/{id}/retry: a new run on the same input version and options, linked to the old. */
 export async function retryRun(
-  ports: Pick<Ports, "runs" | "models" | "pipeline" | "predictions" | "now">,
+  ports: Pick<Ports, "runs" | "models" | "pipeline" | "predictions" | "code" | "now">,
   id: string,
   settings: LaunchSettings,
 ): Promise<Run> {
@@ -117,6 +128,7 @@ export async function retryRun(
     now: ports.now(),
     retryOf: old.id,
   });
+  if (old.code) run.code = old.code;
   await ports.runs.create(run);
   await launchTrainingRun(ports, run, settings);
   return run;
@@ -172,13 +184,14 @@ async function links(ports: Pick<Ports, "objects">, run: Run): Promise<RunLinks>
   return found;
 }
 
-function isLogStep(step: string | undefined): step is LogStep {
-  return (LOG_STEPS as readonly (string | undefined)[]).includes(step);
+/** A step that runs a SageMaker job, so it has a log: a built-in job or a user's step. */
+function isLogStep(step: string | undefined): step is string {
+  return step !== undefined && jobLogGroup(step) !== undefined;
 }
 
 async function progress(ports: Pick<Ports, "jobLogs">, run: Run) {
   if (run.status !== "RUNNING" || !isLogStep(run.step)) return undefined;
-  const group = JOB_LOG_GROUPS[run.step];
+  const group = jobLogGroup(run.step) ?? "";
   const stream = await ports.jobLogs.stream(group, jobName(run.id, run.step));
   if (!stream) return undefined;
   return latestProgress((await ports.jobLogs.read(group, stream, 100, "tail")).events);
@@ -204,10 +217,8 @@ export async function runDetail(
   return toRunDetail(run, found, latest, deliveries);
 }
 
-type LogStep = (typeof LOG_STEPS)[number];
-
 /** `t`: CloudWatch's forward token; absent while the job had not logged yet. */
-const LogCursor = z.object({ s: z.enum(LOG_STEPS), t: z.string().min(1).optional() });
+const LogCursor = z.object({ s: JobStepName, t: z.string().min(1).optional() });
 
 function decodeLogCursor(cursor: string): z.infer<typeof LogCursor> {
   try {
@@ -220,17 +231,17 @@ function decodeLogCursor(cursor: string): z.infer<typeof LogCursor> {
   }
 }
 
-function encodeLogCursor(step: LogStep, token: string | undefined): string {
+function encodeLogCursor(step: string, token: string | undefined): string {
   return Buffer.from(JSON.stringify({ s: step, ...(token ? { t: token } : {}) })).toString(
     "base64url",
   );
 }
 
 /** The running job's step, else the failed step's job, else the last job step that ran, else the first. */
-function defaultLogStep(run: Run): LogStep {
+function defaultLogStep(run: Run): string {
   if (isLogStep(run.step)) return run.step;
   if (isLogStep(run.failure?.step)) return run.failure.step;
-  const ran = LOG_STEPS.filter((step) => run.steps?.[step]);
+  const ran = Object.keys(run.steps ?? {}).filter(isLogStep);
   return ran.at(-1) ?? "preprocess";
 }
 
@@ -248,7 +259,9 @@ export async function runLogs(
   if (cursor && query.step && cursor.s !== query.step)
     throw new InvalidRequest("cursor belongs to another step's log", { field: "cursor" });
   const step = cursor?.s ?? query.step ?? defaultLogStep(run);
-  const group = JOB_LOG_GROUPS[step];
+  const group = jobLogGroup(step);
+  if (!group)
+    throw new InvalidRequest(`step ${step} runs no job, so it has no log`, { field: "step" });
   const job = jobName(run.id, step);
   const stream = await ports.jobLogs.stream(group, job);
   const page = stream

@@ -18,6 +18,7 @@ const Environment = z.object({
   DATA_BUCKET: z.string().min(1),
   RUNS_TABLE: z.string().min(1),
   MODELS_TABLE: z.string().min(1),
+  CODE_TABLE: z.string().min(1),
   NOTICE_TOPIC_ARN: z.string().startsWith("arn:"),
   PIPELINE_ARN: z.string().startsWith("arn:"),
   PREDICT_ARN: z.string().startsWith("arn:"),
@@ -35,7 +36,7 @@ type Environment = z.infer<typeof Environment>;
 export interface Config {
   region: string;
   bucket: string;
-  tables: { runs: string; models: string };
+  tables: { runs: string; models: string; code: string };
   noticeTopicArn: string;
   stateMachines: { pipeline: string; predict: string };
   parameters: { slackWebhook: string; apiToken: string };
@@ -76,7 +77,7 @@ function fromEnvironment(env: Environment): Config {
   return {
     region: env.AWS_REGION,
     bucket: env.DATA_BUCKET,
-    tables: { runs: env.RUNS_TABLE, models: env.MODELS_TABLE },
+    tables: { runs: env.RUNS_TABLE, models: env.MODELS_TABLE, code: env.CODE_TABLE },
     noticeTopicArn: env.NOTICE_TOPIC_ARN,
     stateMachines: { pipeline: env.PIPELINE_ARN, predict: env.PREDICT_ARN },
     parameters: {

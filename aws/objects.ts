@@ -67,7 +67,12 @@ export class Objects implements ObjectStore {
     return (await this.getBuffer(bucket, key))?.toString("utf8");
   }
 
-  async putText(bucket: string, key: string, body: string, contentType: string): Promise<void> {
+  async putObject(
+    bucket: string,
+    key: string,
+    body: string | Buffer,
+    contentType: string,
+  ): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
     );

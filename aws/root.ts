@@ -5,6 +5,7 @@
  */
 import type { Ports } from "../app/ports.js";
 import { dynamo, logs, s3, sfn, sns, ssm } from "./clients.js";
+import { CodeStore } from "./code-store.js";
 import { config } from "./config.js";
 import { DeliveryStatusLogs } from "./delivery-status.js";
 import { JobLogs } from "./job-logs.js";
@@ -35,6 +36,7 @@ function lazily<T extends object>(makers: { [K in keyof T]: () => T[K] }): T {
 export const ports: Ports = lazily<Ports>({
   runs: () => new RunsStore(dynamo(), config().tables.runs),
   models: () => new ModelsStore(dynamo(), config().tables.models),
+  code: () => new CodeStore(dynamo(), config().tables.code),
   objects: () => new Objects(s3()),
   pipeline: () => new PipelineStarter(sfn(), config().stateMachines.pipeline),
   predictions: () => new PipelineStarter(sfn(), config().stateMachines.predict),

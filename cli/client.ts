@@ -97,6 +97,17 @@ export class Api {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<z.output<T>> {
+    return (await this.callWithStatus(schema, method, path, body, headers)).body;
+  }
+
+  /** As `call`, with the answer's status (200 or 201 says whether something was made). */
+  async callWithStatus<T extends z.ZodType>(
+    schema: T,
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: z.output<T> }> {
     let response: Response;
     try {
       response = await fetch(`${this.connection.endpoint}${path}`, {
@@ -159,7 +170,7 @@ export class Api {
         3,
         { code: "unexpected-answer", status: response.status },
       );
-    return checked.data;
+    return { status: response.status, body: checked.data };
   }
 }
 

@@ -5,11 +5,19 @@
 // refused the token. Under --json that line is JSON (ErrorOutput in cli/client.ts).
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LOG_STEPS, ModelDetail, ModelPage, ModelVersionView } from "../core/api.js";
+import {
+  CodeDetail,
+  CodePage,
+  LOG_STEPS,
+  ModelDetail,
+  ModelPage,
+  ModelVersionView,
+} from "../core/api.js";
 import { TASKS } from "../core/options.js";
 import { RUN_STATUSES } from "../core/runs.js";
 import packageJson from "../package.json" with { type: "json" };
 import { Api, CliError, connection, type ErrorOutput } from "./client.js";
+import { codeOption, pushCode } from "./code.js";
 import { DEPLOY_FLAGS, deploy } from "./deploy.js";
 import {
   drop,
@@ -251,18 +259,27 @@ const COMMAND_LIST: Command[] = [
         description:
           "any run option: dotted keys, JSON values (--set hyperparameters.max_depth=4 --set manualApproval=true)",
       },
+      code: {
+        type: "string",
+        value: "DIR|NAME[:V]",
+        description:
+          "run your own scripts: a project folder or archive with modeldrop.json (pushed first), or a registered code name",
+      },
       follow: follows("the run"),
       ...API_FLAGS,
     },
     notes: "The options are checked against the options schema before anything is uploaded.",
     run: async ({ values, positionals }) => {
-      const options = optionsFromFlags({
+      const flagged = optionsFromFlags({
         target: values.target,
         task: values.task,
         modelName: values["model-name"],
         set: values.set,
       });
       const api = apiFor(values);
+      const options = values.code
+        ? { ...flagged, code: await codeOption(api, values.code) }
+        : flagged;
       const id = await drop(api, arg(positionals, 0), options);
       if (values.follow) return finish(api, id, values.json);
       if (values.json) printJson({ id, url: `/runs/${id}` });
@@ -429,6 +446,60 @@ const COMMAND_LIST: Command[] = [
   }),
   decision("approve"),
   decision("reject"),
+  command({
+    name: "push",
+    group: "code",
+    args: ["<dir|archive>"],
+    summary:
+      "register your own scripts (a folder, .zip or .tar.gz with modeldrop.json at its root) as the next version of a code name",
+    flags: {
+      name: {
+        type: "string",
+        value: "N",
+        description: "the code name (default: a slug of the folder or file name)",
+      },
+      ...API_FLAGS,
+    },
+    notes:
+      "The same files under the same name give back the version that holds them. Start a run with them: modeldrop drop data.csv --code NAME[:VERSION].",
+    run: async ({ values, positionals }) => {
+      const { version, created } = await pushCode(apiFor(values), arg(positionals, 0), values.name);
+      if (values.json) printJson({ ...version, created });
+      else
+        console.log(
+          `code ${version.codeName} version ${version.version} ${created ? "registered" : "already registered with these files"} (sha256 ${version.sha256.slice(0, 12)}, ${version.files} files)`,
+        );
+      return 0;
+    },
+  }),
+  command({
+    name: "code",
+    group: "code",
+    args: ["[name]"],
+    summary: "list registered code names, or one name's versions with their hashes",
+    flags: API_FLAGS,
+    run: async ({ values, positionals }) => {
+      const api = apiFor(values);
+      const name = positionals[0];
+      if (name) {
+        const detail = await api.call(CodeDetail, "GET", `/code/${encodeURIComponent(name)}`);
+        if (values.json) printJson(detail);
+        else
+          for (const v of detail.versions)
+            console.log(
+              `${detail.name} v${v.version}  sha256 ${v.sha256.slice(0, 12)}  ${v.files} files  ${v.createdAt}`,
+            );
+        return 0;
+      }
+      const page = await api.call(CodePage, "GET", "/code");
+      if (values.json) printJson(page);
+      else {
+        for (const c of page.code) console.log(`${c.name}  latest v${c.latestVersion}`);
+        if (page.code.length === 0) console.log("no code registered yet (modeldrop push DIR)");
+      }
+      return 0;
+    },
+  }),
   command({
     name: "predict",
     group: "models",

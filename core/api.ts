@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { RunOptions } from "./options.js";
-import { RUN_STATUSES } from "./runs.js";
+import { RUN_STATUSES, STEP_NAME } from "./runs.js";
 
 // ---- shared pieces ----------------------------------------------------------------------
 
@@ -165,6 +165,10 @@ export const RunDetail = RunSummary.extend({
   cost: Cost.optional(),
   failure: Failure.optional(),
   lineage: z.record(z.string(), z.unknown()).optional(),
+  code: z
+    .object({ name: z.string(), version: z.int(), sha256: z.string() })
+    .optional()
+    .describe("the registered code (your own scripts) the run runs"),
   links: z.object({
     model: Link.optional(),
     evaluation: Link.optional(),
@@ -200,6 +204,27 @@ export const ModelVersionView = z.object({
 });
 export type ModelVersionView = z.infer<typeof ModelVersionView>;
 
+/** A registered code version as the API answers it: what runs, and where its archive is. */
+export const CodeVersionView = z.object({
+  codeName: z.string(),
+  version: z.int(),
+  sha256: z
+    .string()
+    .describe("of the normalized sourcedir.tar.gz; the same files give the same hash"),
+  sourcedir: z.string().describe("s3://<bucket>/code/<sha256>/sourcedir.tar.gz"),
+  manifest: z.record(z.string(), z.unknown()).describe("its modeldrop.json, defaults filled in"),
+  files: z.int(),
+  bytes: z.int(),
+  createdAt: z.string(),
+});
+export type CodeVersionView = z.infer<typeof CodeVersionView>;
+
+export const CodeSummary = z.object({
+  name: z.string(),
+  latestVersion: z.int(),
+  url: z.string(),
+});
+
 export const ModelSummary = z.object({
   name: z.string(),
   latestVersion: z.int(),
@@ -226,10 +251,16 @@ export const ListRunsQuery = z.strictObject({
   cursor: Cursor.optional(),
 });
 
+/** The built-in steps that run a job; a run with its own scripts adds its processing steps. */
 export const LOG_STEPS = ["preprocess", "train", "evaluate", "transform"] as const;
 
+/** A step that may run a job: a built-in one or a processing step a modeldrop.json names. */
+export const JobStepName = z.string().regex(STEP_NAME, "must be a step name");
+
 export const LogsQuery = z.strictObject({
-  step: z.enum(LOG_STEPS).optional().describe("default: the running or last job's step"),
+  step: JobStepName.optional().describe(
+    `${LOG_STEPS.join(", ")} or one of the run's own processing steps; default: the running or last job's step`,
+  ),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
   cursor: Cursor.optional(),
 });
@@ -247,10 +278,10 @@ export const UploadBody = z
       .optional()
       .describe("bytes, when known: an empty file or one over the cap is refused early"),
     purpose: z
-      .enum(["train", "predict"])
+      .enum(["train", "predict", "code"])
       .default("train")
       .describe(
-        "train: into inbox/, which starts a run; predict: into inputs/ for POST /predictions",
+        "train: into inbox/, which starts a run; predict: into inputs/ for POST /predictions; code: an archive of your scripts into code-uploads/ for POST /code/{name}/versions",
       ),
     options: RunOptions.optional().describe("run options, stored as the object's metadata (train)"),
   })
@@ -306,6 +337,22 @@ export const ModelPage = z.object({
   models: z.array(ModelSummary),
   next: z.string().optional(),
 });
+
+export const CodePage = z.object({ code: z.array(CodeSummary), next: z.string().optional() });
+
+export const CodeDetail = z.object({ name: z.string(), versions: z.array(CodeVersionView) });
+
+export const RegisterCodeBody = z
+  .strictObject({
+    upload: z
+      .string()
+      .min(1)
+      .max(1024)
+      .describe(
+        "the key POST /uploads (purpose code) gave: a .tar.gz, .tar or .zip with modeldrop.json at its root",
+      ),
+  })
+  .meta({ examples: [{ upload: "code-uploads/churn-scripts.tar.gz" }] });
 
 export const ModelDetail = z.object({
   name: z.string(),
@@ -444,6 +491,32 @@ export const ROUTES = {
     params: modelParams,
     body: DecisionBody,
     responses: { 200: ModelVersionView },
+  },
+  listCode: {
+    method: "GET",
+    path: "/code",
+    summary: "Registered code (your own scripts) by name",
+    auth: true,
+    query: z.strictObject({ limit: Limit, cursor: Cursor.optional() }),
+    responses: { 200: CodePage },
+  },
+  getCode: {
+    method: "GET",
+    path: "/code/{name}",
+    summary: "A code name's versions, newest first",
+    auth: true,
+    params: { name: ModelName },
+    responses: { 200: CodeDetail },
+  },
+  registerCode: {
+    method: "POST",
+    path: "/code/{name}/versions",
+    summary:
+      "Register an uploaded archive of scripts as the next version of a name (the same files give back their version: 200)",
+    auth: true,
+    params: { name: ModelName },
+    body: RegisterCodeBody,
+    responses: { 200: CodeVersionView, 201: CodeVersionView },
   },
   startPrediction: {
     method: "POST",

@@ -19,9 +19,15 @@ export abstract class ApiError extends Error {
 
 /** 400: the request is malformed; `field` names the part at fault. */
 export class InvalidRequest extends ApiError {
-  override readonly name = "InvalidRequest";
+  override readonly name: string = "InvalidRequest";
   readonly status = 400;
-  readonly code = "invalid-request";
+  readonly code: string = "invalid-request";
+}
+
+/** 400: a code archive modeldrop cannot run (its files or its modeldrop.json). */
+export class InvalidCode extends InvalidRequest {
+  override readonly name = "InvalidCode";
+  override readonly code = "invalid-code";
 }
 
 /** 404: the run, model, version or object does not exist. */
@@ -29,7 +35,10 @@ export class NotFound extends ApiError {
   override readonly name: string = "NotFound";
   readonly status = 404;
   readonly code: string;
-  constructor(what: "run" | "model" | "model-version" | "object", message: string) {
+  constructor(
+    what: "run" | "model" | "model-version" | "code" | "code-version" | "object",
+    message: string,
+  ) {
     super(message);
     this.code = `${what}-not-found`;
   }

@@ -115,3 +115,47 @@ export function decideGate(evaluation: Evaluation, options: RunOptions): Gate {
   const passed = direction === "higher" ? value >= threshold : value <= threshold;
   return { metric, threshold, value, direction, passed };
 }
+
+/** The number at a dotted path of a user's evaluation.json, or undefined. */
+function valueAt(json: unknown, path: string): unknown {
+  let current: unknown = json;
+  for (const key of path.split(".")) {
+    if (typeof current !== "object" || current === null || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * Every metric of a user's evaluation.json in SageMaker's model-quality layout
+ * (`<section>.<metric>.value`), by metric name; a name in two sections keeps the first.
+ */
+export function userMetrics(json: unknown): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  if (typeof json !== "object" || json === null) return metrics;
+  for (const section of Object.values(json)) {
+    if (typeof section !== "object" || section === null) continue;
+    for (const [name, entry] of Object.entries(section)) {
+      const metric = Metric.safeParse(entry);
+      if (metric.success && Number.isFinite(metric.data.value) && !(name in metrics))
+        metrics[name] = metric.data.value;
+    }
+  }
+  return metrics;
+}
+
+/** The gate a user's modeldrop.json sets: the number at its metric path against its threshold. */
+export function decideUserGate(
+  json: unknown,
+  gate: { metric: string; threshold: number; direction: "higher" | "lower" },
+): Gate {
+  const value = valueAt(json, gate.metric);
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    const found = Object.keys(userMetrics(json));
+    throw new EvaluationInvalid(
+      `evaluation.json has no number at ${gate.metric}, the metric modeldrop.json gates on${value === undefined ? "" : ` (it holds ${JSON.stringify(value).slice(0, 80)})`}; ${found.length ? `its metrics are ${found.join(", ")}` : "it holds no metrics in SageMaker's layout"}`,
+    );
+  }
+  const passed = gate.direction === "higher" ? value >= gate.threshold : value <= gate.threshold;
+  return { ...gate, value, passed };
+}

@@ -18,10 +18,7 @@ export const EndedExecutionInput = z
       evaluationKey: z.string().min(1).optional(),
       jobs: z.string().min(1).optional(),
     }),
-    jobs: z.partialRecord(
-      z.enum(["preprocess", "train", "evaluate", "transform"]),
-      z.object({ name: z.string().min(1) }),
-    ),
+    jobs: z.object({ train: z.object({ name: z.string().min(1) }).optional() }).loose(),
   })
   .loose();
 export type EndedExecutionInput = z.infer<typeof EndedExecutionInput>;
@@ -32,19 +29,14 @@ export interface ExecutionEnd {
   cause?: string | null | undefined;
 }
 
-export function endFields(
-  run: Run,
-  end: ExecutionEnd,
-  input: EndedExecutionInput | undefined,
-  now: Date,
-): Partial<Run> {
+export function endFields(run: Run, end: ExecutionEnd, now: Date): Partial<Run> {
   const fields: Partial<Run> = { endedAt: now.toISOString() };
   if (end.status === "ABORTED") {
     fields.status = "STOPPED";
     return fields;
   }
   const step = run.step ?? "unknown";
-  const log = input ? jobLogLocation(step, input.jobs) : undefined;
+  const log = jobLogLocation(run.id, step);
   fields.status = "FAILED";
   fields.failure = {
     step,

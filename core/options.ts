@@ -177,6 +177,15 @@ export const Hyperparameters = z.strictObject({
     .meta(appliesTo(["resnet18"], "square input side in pixels")),
 });
 
+/** A registered code version, by name (and number; the newest when absent). */
+export const CodeReference = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, "must be 1-63 letters, digits and hyphens"),
+  version: z.int().min(1).optional().describe("default: the newest version"),
+});
+export type CodeReference = z.infer<typeof CodeReference>;
+
 export const RunOptions = z.strictObject({
   target: columnName.optional().describe("column to predict; inferred when absent"),
   task: z.enum(TASKS).optional().describe("inferred from the target when absent"),
@@ -222,6 +231,9 @@ export const RunOptions = z.strictObject({
     .max(1_024)
     .optional()
     .describe("resnet18: S3 key of a state-dict file to start from instead of random weights"),
+  code: CodeReference.optional().describe(
+    "run your own scripts: a code version registered with `modeldrop code push` (its modeldrop.json says what runs)",
+  ),
   notify: z
     .strictObject({
       email: z.array(z.email()).max(10).optional(),

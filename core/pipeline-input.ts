@@ -4,8 +4,9 @@
  * same run twice gives the same input and Step Functions answers idempotently.
  */
 import containers from "../ml/modeldrop_ml/containers.json" with { type: "json" };
+import { type CodeManifest, frameworkImageUri } from "./code-manifest.js";
 import type { Hyperparameters, RunOptions } from "./options.js";
-import type { TrainingState } from "./pipeline-state.js";
+import { type ProcessingItem, type TrainingState, trainedModelUri } from "./pipeline-state.js";
 import type { DatasetKind, JobKind } from "./run-record.js";
 import { defaultModelName, fileName, jobName } from "./runs.js";
 
@@ -68,8 +69,49 @@ export function imageUri(kind: JobKind, region: string, instanceType: string): s
   return `${account}.dkr.ecr.${region}.${domain}/${image.repository}:${tag}`;
 }
 
+type RequestPart = Record<string, unknown>;
+
+const PROCESSING = "/opt/ml/processing";
+const ENTRYPOINT = `${PROCESSING}/input/entrypoint`;
+const CODE = `${PROCESSING}/input/code`;
+/** bootstrap.py unpacks the code input and runs a built-in job or a user's script. */
+const BOOTSTRAP = ["python3", `${ENTRYPOINT}/bootstrap.py`, "--code", `${CODE}/sourcedir.tar.gz`];
+
+function s3Input(name: string, uri: string, localPath: string): RequestPart {
+  return {
+    InputName: name,
+    S3Input: {
+      S3Uri: uri,
+      LocalPath: localPath,
+      S3DataType: "S3Prefix",
+      S3InputMode: "File",
+      S3DataDistributionType: "FullyReplicated",
+    },
+  };
+}
+
+function s3Output(name: string, uri: string, localPath: string): RequestPart {
+  return {
+    OutputName: name,
+    S3Output: { S3Uri: uri, LocalPath: localPath, S3UploadMode: "EndOfJob" },
+  };
+}
+
+function channel(name: string, uri: string): RequestPart {
+  return {
+    ChannelName: name,
+    DataSource: {
+      S3DataSource: {
+        S3DataType: "S3Prefix",
+        S3Uri: uri,
+        S3DataDistributionType: "FullyReplicated",
+      },
+    },
+  };
+}
+
 /** Hyperparameters as SageMaker takes them: a map of strings, plus the script-mode entries. */
-function trainingHyperParameters(options: RunOptions, sourcedir: string): Record<string, string> {
+function builtInHyperParameters(options: RunOptions, sourcedir: string): Record<string, string> {
   const values: Record<string, string> = {
     sagemaker_program: "train.py",
     sagemaker_submit_directory: sourcedir,
@@ -81,6 +123,28 @@ function trainingHyperParameters(options: RunOptions, sourcedir: string): Record
   return values;
 }
 
+/**
+ * A user's hyperparameters JSON-encoded, as the SageMaker Python SDK's framework estimators
+ * send them; the training toolkit decodes each value before passing `--name value`.
+ */
+function userHyperParameters(manifest: CodeManifest, sourcedir: string): Record<string, string> {
+  const values: Record<string, string> = {
+    sagemaker_program: JSON.stringify(manifest.train.entryPoint),
+    sagemaker_submit_directory: JSON.stringify(sourcedir),
+  };
+  for (const [name, value] of Object.entries(manifest.train.hyperparameters ?? {}))
+    values[name] = JSON.stringify(value);
+  return values;
+}
+
+/** The registered code version a run uses, with its manifest. */
+export interface UserCode {
+  name: string;
+  version: number;
+  sha256: string;
+  manifest: CodeManifest;
+}
+
 export function pipelineInput(args: {
   runId: string;
   bucket: string;
@@ -89,68 +153,276 @@ export function pipelineInput(args: {
   kind: DatasetKind;
   options: RunOptions;
   codeSha256: string;
+  userCode?: UserCode;
   instanceDefaults?: InstanceDefaults;
 }): PipelineInput {
-  const { runId, bucket, region, options, kind } = args;
+  const { runId, bucket, region, options, kind, userCode } = args;
+  const manifest = userCode?.manifest;
   const name = fileName(args.source.key);
   const root = `runs/${runId}`;
   const s3 = (key: string) => `s3://${bucket}/${key}`;
   const defaults = args.instanceDefaults ?? INSTANCE_DEFAULTS;
   const types = options.instanceTypes ?? {};
   const runtimes = options.maxRuntimeSeconds ?? {};
-  const spec = (step: "preprocess" | "train" | "evaluate" | "transform", job: JobKind) => {
+  /** A job's name, instance type and time limit; the image is the built-in one unless given. */
+  const spec = (
+    step: string,
+    job: JobKind,
+    instanceType: string | undefined,
+    image?: (instanceType: string) => string,
+  ) => {
     const fallback =
       job === "training" && kind === "images" ? defaults.trainingImages : defaults[job];
-    const instanceType = types[job] ?? fallback;
+    const chosen = instanceType ?? types[job] ?? fallback;
     return {
       name: jobName(runId, step),
-      image: imageUri(job, region, instanceType),
-      instanceType,
+      image: image ? image(chosen) : imageUri(job, region, chosen),
+      instanceType: chosen,
       maxRuntimeSeconds: runtimes[job] ?? DEFAULT_RUNTIME[job],
     };
   };
   const code = codeLocation(bucket, args.codeSha256);
+  const userSourcedir = userCode ? codeLocation(bucket, userCode.sha256).sourcedir : undefined;
+  const frameworkImage = (scope: "training" | "inference") =>
+    manifest
+      ? (instanceType: string) =>
+          frameworkImageUri({
+            framework: manifest.framework,
+            version: manifest.frameworkVersion,
+            scope,
+            region,
+            instanceType,
+            gpuFamilies: containers.gpu_instance_families,
+          })
+      : undefined;
+  const paths = {
+    inputKey: `${root}/input/${name}`,
+    input: s3(`${root}/input/${name}`),
+    optionsKey: `${root}/options/options.json`,
+    options: s3(`${root}/options/options.json`),
+    processed: s3(`${root}/processed`),
+    trainChannel: s3(`${root}/processed/train/`),
+    validationChannel: s3(`${root}/processed/validation/`),
+    test: s3(`${root}/processed/test/`),
+    jobs: s3(`${root}/jobs`),
+    evaluation: s3(`${root}/evaluation`),
+    evaluationKey: `${root}/evaluation/evaluation.json`,
+    predictions: s3(`${root}/predictions`),
+    reportKey: `${root}/report/index.html`,
+  };
+  /** `dataset`, a built-in split (`preprocess/train`) or a user step's output (`clean/rows`). */
+  const sourceUri = (source: string): string => {
+    if (source === "dataset") return paths.input;
+    const [step, output] = source.split("/");
+    if (step === "preprocess") return s3(`${root}/processed/${output}/`);
+    return s3(`${root}/steps/${step}/${output}/`);
+  };
+  const modeldropInputs = [
+    s3Input("entrypoint", code.bootstrap, ENTRYPOINT),
+    s3Input("code", code.sourcedir, CODE),
+  ];
+  const userInputs = (
+    inputs: { name: string; source: string; path?: string | undefined }[] | undefined,
+  ) =>
+    (inputs ?? []).map((input) =>
+      s3Input(
+        input.name,
+        sourceUri(input.source),
+        input.path ?? `${PROCESSING}/input/${input.name}`,
+      ),
+    );
+
+  const jobs = {
+    train: spec("train", "training", manifest?.train.instanceType, frameworkImage("training")),
+    transform: spec(
+      "transform",
+      "transform",
+      manifest?.transform?.instanceType,
+      frameworkImage("inference"),
+    ),
+  };
+  const modelUri = trainedModelUri(paths.jobs, jobs.train.name);
+
+  const builtInPreprocess: ProcessingItem = (() => {
+    const job = spec("preprocess", "processing", undefined);
+    return {
+      step: "preprocess",
+      job,
+      app: { ImageUri: job.image, ContainerEntrypoint: [...BOOTSTRAP, "--job", "preprocess"] },
+      inputs: [
+        ...modeldropInputs,
+        s3Input("data", paths.input, `${PROCESSING}/input/data`),
+        s3Input("options", paths.options, `${PROCESSING}/input/options`),
+      ],
+      outputs: [s3Output("processed", paths.processed, `${PROCESSING}/output/processed`)],
+    };
+  })();
+
+  const processing: ProcessingItem[] =
+    manifest?.processing && userSourcedir
+      ? manifest.processing.map((step) => {
+          const job = spec(step.name, "processing", step.instanceType, frameworkImage("training"));
+          return {
+            step: step.name,
+            job,
+            app: {
+              ImageUri: job.image,
+              ContainerEntrypoint: [...BOOTSTRAP, "--script", step.script],
+              ...(step.arguments?.length ? { ContainerArguments: step.arguments } : {}),
+            },
+            inputs: [
+              s3Input("entrypoint", code.bootstrap, ENTRYPOINT),
+              s3Input("code", userSourcedir, CODE),
+              ...userInputs(step.inputs),
+            ],
+            outputs: (step.outputs ?? []).map((output) =>
+              s3Output(
+                output.name,
+                sourceUri(`${step.name}/${output.name}`),
+                output.path ?? `${PROCESSING}/output/${output.name}`,
+              ),
+            ),
+          };
+        })
+      : [builtInPreprocess];
+
+  const channels = manifest?.train.channels
+    ? Object.entries(manifest.train.channels).map(([channelName, source]) =>
+        channel(channelName, sourceUri(source)),
+      )
+    : manifest?.processing
+      ? [
+          channel(
+            "training",
+            sourceUri(
+              `${manifest.processing.at(-1)?.name}/${manifest.processing.at(-1)?.outputs?.[0]?.name}`,
+            ),
+          ),
+        ]
+      : [channel("train", paths.trainChannel), channel("validation", paths.validationChannel)];
+
+  const evaluationOutput = (localPath: string) => [
+    s3Output("evaluation", paths.evaluation, localPath),
+  ];
+  const evaluation: PipelineInput["evaluation"] = (() => {
+    const userEvaluate = manifest?.evaluate;
+    if (userEvaluate && userSourcedir) {
+      const job = spec(
+        "evaluate",
+        "processing",
+        userEvaluate.instanceType,
+        frameworkImage("training"),
+      );
+      return {
+        step: "evaluate",
+        job,
+        app: {
+          ImageUri: job.image,
+          ContainerEntrypoint: [...BOOTSTRAP, "--script", userEvaluate.script],
+          ...(userEvaluate.arguments?.length ? { ContainerArguments: userEvaluate.arguments } : {}),
+        },
+        inputs: [
+          s3Input("entrypoint", code.bootstrap, ENTRYPOINT),
+          s3Input("code", userSourcedir, CODE),
+          s3Input("model", modelUri, `${PROCESSING}/model`),
+          ...userInputs(userEvaluate.inputs ?? [{ name: "test", source: "preprocess/test" }]),
+        ],
+        outputs: evaluationOutput(`${PROCESSING}/evaluation`),
+        gate: userEvaluate.gate,
+      };
+    }
+    const job = spec("evaluate", "processing", undefined);
+    // The built-in evaluation scores a user's model through their inference script.
+    const userModel =
+      manifest && userSourcedir
+        ? {
+            inputs: [
+              s3Input("usercode", userSourcedir, `${PROCESSING}/input/usercode`),
+              // The test rows as batch transform sends them, for the user's input_fn.
+              s3Input(
+                "transform",
+                s3(`${root}/processed/transform/`),
+                `${PROCESSING}/input/transform`,
+              ),
+            ],
+            args: [
+              "--user-code",
+              `${PROCESSING}/input/usercode/sourcedir.tar.gz`,
+              "--user-inference",
+              manifest.inference.script,
+            ],
+          }
+        : { inputs: [], args: [] };
+    return {
+      step: "evaluate",
+      job,
+      app: {
+        ImageUri: job.image,
+        ContainerEntrypoint: [...BOOTSTRAP, "--job", "evaluate", ...userModel.args],
+      },
+      inputs: [
+        ...modeldropInputs,
+        s3Input("model", modelUri, `${PROCESSING}/input/model`),
+        s3Input("test", paths.test, `${PROCESSING}/input/test`),
+        ...userModel.inputs,
+      ],
+      outputs: evaluationOutput(`${PROCESSING}/output/evaluation`),
+    };
+  })();
+
+  const builtInBatch: PipelineInput["batch"] =
+    kind === "images"
+      ? {
+          input: s3(`${root}/processed/transform/`),
+          contentType: "application/x-image",
+          splitType: "None",
+        }
+      : { input: s3(`${root}/processed/transform/`), contentType: "text/csv", splitType: "Line" };
+  const batch: PipelineInput["batch"] = manifest?.transform
+    ? {
+        input: sourceUri(manifest.transform.source),
+        contentType: manifest.transform.contentType,
+        splitType: manifest.transform.splitType,
+      }
+    : manifest?.processing
+      ? undefined
+      : builtInBatch;
+
   return {
     runId,
     bucket,
     dataset: { name, kind },
     source: args.source,
-    paths: {
-      inputKey: `${root}/input/${name}`,
-      input: s3(`${root}/input/${name}`),
-      optionsKey: `${root}/options/options.json`,
-      options: s3(`${root}/options/options.json`),
-      processed: s3(`${root}/processed`),
-      trainChannel: s3(`${root}/processed/train/`),
-      validationChannel: s3(`${root}/processed/validation/`),
-      test: s3(`${root}/processed/test/`),
-      jobs: s3(`${root}/jobs`),
-      evaluation: s3(`${root}/evaluation`),
-      evaluationKey: `${root}/evaluation/evaluation.json`,
-      predictions: s3(`${root}/predictions`),
-      reportKey: `${root}/report/index.html`,
-    },
+    paths,
     code,
-    jobs: {
-      preprocess: spec("preprocess", "processing"),
-      train: spec("train", "training"),
-      evaluate: spec("evaluate", "processing"),
-      transform: spec("transform", "transform"),
-    },
+    ...(userCode && userSourcedir
+      ? {
+          userCode: {
+            name: userCode.name,
+            version: userCode.version,
+            sha256: userCode.sha256,
+            sourcedir: userSourcedir,
+          },
+        }
+      : {}),
+    processing,
+    training: { channels },
+    evaluation,
+    inference:
+      manifest && userSourcedir
+        ? { program: manifest.inference.script, submitDirectory: userSourcedir }
+        : { program: "inference.py", submitDirectory: code.sourcedir },
+    jobs,
     model: {
       name: options.modelName ?? defaultModelName(args.source.key),
       sageMakerName: jobName(runId, "model"),
       manualApproval: options.manualApproval ?? false,
     },
-    batch:
-      kind === "images"
-        ? {
-            input: s3(`${root}/processed/transform/`),
-            contentType: "application/x-image",
-            splitType: "None",
-          }
-        : { input: s3(`${root}/processed/transform/`), contentType: "text/csv", splitType: "Line" },
-    hyperParameters: trainingHyperParameters(options, code.sourcedir),
+    ...(batch ? { batch } : {}),
+    hyperParameters:
+      manifest && userSourcedir
+        ? userHyperParameters(manifest, userSourcedir)
+        : builtInHyperParameters(options, code.sourcedir),
     options,
     steps: {},
   };

@@ -8,13 +8,15 @@ import { z } from "zod";
 import { elapsedSeconds, type JobUsage } from "./cost.js";
 import { parseStored } from "./errors.js";
 import { RunOptions } from "./options.js";
-import { DATASET_KINDS, type Failure, type StepTiming } from "./run-record.js";
+import { DATASET_KINDS, type Failure, type JobKind, type StepTiming } from "./run-record.js";
+import { jobName } from "./runs.js";
 
 const EpochMs = z.number().nonnegative();
 const JobTimes = z.object({ job: z.string(), start: EpochMs, end: EpochMs });
 
 export const StepSummaries = z.object({
-  preprocess: JobTimes.optional(),
+  /** One entry a processing step, in the order the Map ran them. */
+  processing: z.array(JobTimes).optional(),
   train: JobTimes.extend({ billable: z.number().int().min(0), model: z.string() }).optional(),
   evaluate: JobTimes.optional(),
   transform: JobTimes.optional(),
@@ -32,6 +34,33 @@ export const JobSpec = z.object({
 });
 export type JobSpec = z.infer<typeof JobSpec>;
 
+/** A SageMaker request member the state machine passes on as it is (ProcessingInput and the like). */
+const RequestPart = z.record(z.string(), z.unknown());
+
+/**
+ * One processing job as the state machine runs it: the parts of CreateProcessingJob that differ
+ * by step, built by core/pipeline-input.ts (the built-in preprocess or a user's step).
+ */
+export const ProcessingItem = z.object({
+  step: z.string().min(1),
+  job: JobSpec,
+  app: z.object({
+    ImageUri: z.string().min(1),
+    ContainerEntrypoint: z.array(z.string()).min(1),
+    ContainerArguments: z.array(z.string()).min(1).optional(),
+  }),
+  inputs: z.array(RequestPart),
+  outputs: z.array(RequestPart),
+});
+export type ProcessingItem = z.infer<typeof ProcessingItem>;
+
+/** The quality gate a user's modeldrop.json sets on their evaluation.json. */
+export const UserGate = z.object({
+  metric: z.string().min(1),
+  threshold: z.number(),
+  direction: z.enum(["higher", "lower"]),
+});
+
 /** What both pipelines carry, and what the states add to it as they go. */
 const Shared = {
   runId: z.string().min(1),
@@ -39,16 +68,17 @@ const Shared = {
   dataset: z.object({ name: z.string(), kind: z.enum(DATASET_KINDS) }),
   source: z.object({ key: z.string().min(1), versionId: z.string().min(1) }),
   options: RunOptions,
-  /** Batch transform's input: header-less CSV rows, or images one by one. */
-  batch: z.object({
-    input: z.string(),
-    contentType: z.string(),
-    splitType: z.enum(["Line", "None"]),
-  }),
   steps: StepSummaries.optional(),
   failure: CaughtError.optional(),
   failedStep: z.string().optional(),
 };
+
+/** Batch transform's input: header-less CSV rows, or images one by one. */
+const Batch = z.object({
+  input: z.string(),
+  contentType: z.string(),
+  splitType: z.enum(["Line", "None"]),
+});
 
 /** The training pipeline's state. Its input has no `kind`; batch-predict's says "predict". */
 export const TrainingState = z.object({
@@ -70,10 +100,27 @@ export const TrainingState = z.object({
     predictions: z.string(),
     reportKey: z.string(),
   }),
+  /** modeldrop's own code (ml/ as deployed). */
   code: z.object({ sha256: z.string(), sourcedir: z.string(), bootstrap: z.string() }),
-  jobs: z.object({ preprocess: JobSpec, train: JobSpec, evaluate: JobSpec, transform: JobSpec }),
+  /** The user's registered code the run uses, if any (modeldrop.json). */
+  userCode: z
+    .object({
+      name: z.string(),
+      version: z.number().int().positive(),
+      sha256: z.string(),
+      sourcedir: z.string(),
+    })
+    .optional(),
+  processing: z.array(ProcessingItem).min(1),
+  training: z.object({ channels: z.array(RequestPart).min(1) }),
+  evaluation: ProcessingItem.extend({ gate: UserGate.optional() }),
+  /** What the SageMaker model serves with: SAGEMAKER_PROGRAM in SAGEMAKER_SUBMIT_DIRECTORY. */
+  inference: z.object({ program: z.string().min(1), submitDirectory: z.string().min(1) }),
+  jobs: z.object({ train: JobSpec, transform: JobSpec }),
   model: z.object({ name: z.string(), sageMakerName: z.string(), manualApproval: z.boolean() }),
   hyperParameters: z.record(z.string(), z.string()),
+  /** Absent when a user's pipeline names nothing to predict on. */
+  batch: Batch.optional(),
 });
 export type TrainingState = z.infer<typeof TrainingState>;
 
@@ -91,6 +138,7 @@ export const PredictionState = z.object({
   }),
   code: z.object({ sha256: z.string() }),
   jobs: z.object({ transform: JobSpec }),
+  batch: Batch,
   model: z.object({
     name: z.string(),
     version: z.number().int().positive(),
@@ -116,66 +164,90 @@ export function parseTrainingState(value: unknown): TrainingState {
   return parseStored(TrainingState, value, "the training pipeline state");
 }
 
-/** The state's jobs by step: all four in training, transform alone in batch-predict. */
-function jobSpecs(state: PipelineState): Partial<Record<keyof typeof JOB_KIND, JobSpec>> {
-  return state.jobs;
+/** Every job the state runs, by its step: processing steps, train, evaluate, transform. */
+export function jobSpecs(state: PipelineState): Record<string, JobSpec> {
+  if (state.kind === "predict") return { transform: state.jobs.transform };
+  return {
+    ...Object.fromEntries(state.processing.map((item) => [item.step, item.job])),
+    train: state.jobs.train,
+    evaluate: state.evaluation.job,
+    transform: state.jobs.transform,
+  };
 }
 
-const JOB_KIND = {
-  preprocess: "processing",
-  train: "training",
-  evaluate: "processing",
-  transform: "transform",
-} as const;
+const JOB_KIND: Record<string, JobKind> = { train: "training", transform: "transform" };
+
+/** The finished jobs' times by step, in the order they ran. */
+function finishedJobs(state: PipelineState): { step: string; times: z.infer<typeof JobTimes> }[] {
+  const steps = StepSummaries.parse(state.steps ?? {});
+  const processing = state.kind === "predict" ? [] : state.processing;
+  return [
+    ...(steps.processing ?? []).flatMap((times, i) => {
+      const step = processing[i]?.step;
+      return step ? [{ step, times }] : [];
+    }),
+    ...(["train", "evaluate", "transform"] as const).flatMap((step) => {
+      const times = steps[step];
+      return times ? [{ step, times }] : [];
+    }),
+  ];
+}
 
 export function stepTimings(state: PipelineState): Record<string, StepTiming> {
-  const steps = StepSummaries.parse(state.steps ?? {});
+  const specs = jobSpecs(state);
   const timings: Record<string, StepTiming> = {};
-  for (const step of ["preprocess", "train", "evaluate", "transform"] as const) {
-    const times = steps[step];
-    if (!times) continue;
+  for (const { step, times } of finishedJobs(state))
     timings[step] = {
       job: times.job,
-      instanceType: jobSpecs(state)[step]?.instanceType ?? "unknown",
+      instanceType: specs[step]?.instanceType ?? "unknown",
       startedAt: new Date(times.start).toISOString(),
       endedAt: new Date(times.end).toISOString(),
       seconds: elapsedSeconds(times.start, times.end),
     };
-  }
   return timings;
 }
 
 /** Billable use of each finished job, for the cost. */
 export function jobUsage(state: PipelineState): JobUsage[] {
-  const steps = StepSummaries.parse(state.steps ?? {});
-  const usage: JobUsage[] = [];
-  for (const step of ["preprocess", "train", "evaluate", "transform"] as const) {
-    const times = steps[step];
-    if (!times) continue;
-    const seconds =
-      step === "train" && steps.train
-        ? steps.train.billable
-        : elapsedSeconds(times.start, times.end);
-    usage.push({
-      step,
-      kind: JOB_KIND[step],
-      instanceType: jobSpecs(state)[step]?.instanceType ?? "unknown",
-      seconds,
-    });
-  }
-  return usage;
+  const specs = jobSpecs(state);
+  const billable = StepSummaries.parse(state.steps ?? {}).train?.billable;
+  return finishedJobs(state).map(({ step, times }) => ({
+    step,
+    kind: JOB_KIND[step] ?? "processing",
+    instanceType: specs[step]?.instanceType ?? "unknown",
+    seconds:
+      step === "train" && billable !== undefined
+        ? billable
+        : elapsedSeconds(times.start, times.end),
+  }));
 }
 
-/** Where SageMaker writes each job step's log (streams start `<jobName>/`). */
-export const JOB_LOG_GROUPS = {
-  preprocess: "/aws/sagemaker/ProcessingJobs",
-  train: "/aws/sagemaker/TrainingJobs",
-  evaluate: "/aws/sagemaker/ProcessingJobs",
-  transform: "/aws/sagemaker/TransformJobs",
-} as const;
+/** Steps that run no SageMaker job of their own. */
+const STEPS_WITHOUT_JOB = new Set([
+  "intake",
+  "copy-input",
+  "quality-gate",
+  "register",
+  "report",
+  "notify",
+  "processing",
+  "unknown",
+]);
+
+/**
+ * Where SageMaker writes a step's job log (streams start `<jobName>/`): training and transform
+ * have their own groups, every processing step (built-in or the user's) shares one.
+ */
+export function jobLogGroup(step: string): string | undefined {
+  if (STEPS_WITHOUT_JOB.has(step)) return undefined;
+  if (step === "train") return "/aws/sagemaker/TrainingJobs";
+  if (step === "transform") return "/aws/sagemaker/TransformJobs";
+  return "/aws/sagemaker/ProcessingJobs";
+}
 
 /** What a Cause may carry: a job's Describe output, or a Lambda error (other fields ignored). */
 const CauseFields = z.object({
+  ProcessingJobName: z.unknown().optional(),
   ExitMessage: z.unknown().optional(),
   FailureReason: z.unknown().optional(),
   errorMessage: z.unknown().optional(),
@@ -186,7 +258,7 @@ const CauseFields = z.object({
  * (and ExitMessage), a Lambda error its message, with the job's log location when there is one.
  */
 export function describeFailure(state: PipelineState): Failure {
-  const step = state.failedStep ?? "unknown";
+  let step = state.failedStep ?? "unknown";
   const caught = CaughtError.safeParse(state.failure);
   const error = caught.success ? caught.data.Error : "Unknown";
   const cause = caught.success ? (caught.data.Cause ?? "") : "";
@@ -204,22 +276,22 @@ export function describeFailure(state: PipelineState): Failure {
     );
     if (jobReason) reason = jobReason;
     else if (typeof fields.data.errorMessage === "string") reason = fields.data.errorMessage;
+    // A job inside the processing Map: the job's name says which step it was.
+    const failedJob = Object.entries(jobSpecs(state)).find(
+      ([, spec]) => spec.name === fields.data.ProcessingJobName,
+    );
+    if (step === "processing" && failedJob) step = failedJob[0];
   }
   const failure: Failure = { step, error, reason };
-  const log = jobLogLocation(step, state.jobs);
+  const log = jobLogLocation(state.runId, step);
   if (log) failure.log = log;
   return failure;
 }
 
 /** The log of the job a step runs (SageMaker's group, streams starting `<jobName>/`), if it runs one. */
-export function jobLogLocation(
-  step: string,
-  jobs: Partial<Record<keyof typeof JOB_LOG_GROUPS, { name: string }>>,
-): Failure["log"] | undefined {
-  if (!(step in JOB_LOG_GROUPS)) return undefined;
-  const jobStep = step as keyof typeof JOB_LOG_GROUPS;
-  const job = jobs[jobStep];
-  return job ? { group: JOB_LOG_GROUPS[jobStep], streamPrefix: `${job.name}/` } : undefined;
+export function jobLogLocation(runId: string, step: string): Failure["log"] | undefined {
+  const group = jobLogGroup(step);
+  return group ? { group, streamPrefix: `${jobName(runId, step)}/` } : undefined;
 }
 
 /** Where SageMaker puts a training job's model: `<S3OutputPath>/<jobName>/output/model.tar.gz`. */

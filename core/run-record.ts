@@ -5,7 +5,7 @@
  * store in aws/runs-store.ts, whose conditional writes keep a terminal status final.
  */
 import { z } from "zod";
-import { METRICS, RunOptions } from "./options.js";
+import { RunOptions } from "./options.js";
 import { RUN_STATUSES } from "./runs.js";
 
 export const StepTiming = z.object({
@@ -45,7 +45,8 @@ export const NoticeDelivery = z.object({
 export type NoticeDelivery = z.infer<typeof NoticeDelivery>;
 
 export const Gate = z.object({
-  metric: z.enum(METRICS),
+  /** A built-in metric's name, or the dotted path a user's modeldrop.json gates on. */
+  metric: z.string().min(1),
   threshold: z.number(),
   value: z.number(),
   direction: z.enum(["higher", "lower"]),
@@ -100,6 +101,10 @@ export const Run = z.object({
   retryOf: z.string().optional(),
   /** sha256 of an idempotent API request, to tell a repeat from a conflicting reuse of its key. */
   requestHash: z.string().optional(),
+  /** The user's registered code the run uses (options.code, pinned to a version when recorded). */
+  code: z
+    .object({ name: z.string(), version: z.number().int().positive(), sha256: z.string() })
+    .optional(),
   executionArn: z.string().optional(),
   step: z.string().optional(),
   steps: z.record(z.string(), StepTiming).optional(),

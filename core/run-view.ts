@@ -131,6 +131,7 @@ export function toRunDetail(
     ...(run.cost ? { cost: run.cost } : {}),
     ...(run.failure ? { failure: run.failure } : {}),
     ...(run.lineage ? { lineage: run.lineage } : {}),
+    ...(run.code ? { code: run.code } : {}),
     links,
   };
 }

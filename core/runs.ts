@@ -36,9 +36,13 @@ export const STEPS = [
 ] as const;
 export type Step = (typeof STEPS)[number];
 
+/** A user's processing step (modeldrop.json): its job is `md-<runId>-<name>`. */
+export const STEP_NAME = /^[a-z][a-z0-9-]{0,15}$/;
+
 /** SageMaker jobs and models of a run, each with a deterministic name. */
 export const JOB_STEPS = ["preprocess", "train", "evaluate", "transform", "model"] as const;
-export type JobStep = (typeof JOB_STEPS)[number];
+/** A built-in job, or one of the user's processing steps (modeldrop.json names them). */
+export type JobStep = (typeof JOB_STEPS)[number] | (string & {});
 
 /** Lowercase letters, digits and single hyphens; never empty. */
 export function slug(text: string, maxLength: number): string {
@@ -115,7 +119,10 @@ export function runIdForIdempotencyKey(route: string, key: string): string {
  */
 const JOB_PREFIX = "md-";
 
-/** `md-<runId>-train`: valid as a SageMaker job or model name (1-63 of `[a-zA-Z0-9-]`). */
+/**
+ * `md-<runId>-train`: valid as a SageMaker job or model name (1-63 of `[a-zA-Z0-9-]`). A user's
+ * processing step is named like the built-ins: `md-<runId>-clean`.
+ */
 export function jobName(runId: string, step: JobStep): string {
   const name = `${JOB_PREFIX}${runId}-${step}`;
   // SageMaker's pattern bounds the letters and digits, not the hyphens: the length is its own rule.

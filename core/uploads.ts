@@ -4,10 +4,14 @@
  */
 
 import { PREDICTION_INPUT_PREFIX } from "./api-runs.js";
+import { CODE_LIMITS } from "./code-archive.js";
 import { classifyDrop, INBOX_PREFIX, OPTIONS_METADATA_KEY } from "./drops.js";
 import { InvalidRequest, TooLarge } from "./errors.js";
 import { parseRunOptions, type RunOptions } from "./options.js";
 import { predictionContent } from "./predict-input.js";
+
+/** Where code archives are uploaded before POST /code/{name}/versions registers them. */
+export const CODE_UPLOAD_PREFIX = "code-uploads/";
 
 /** 2 GiB: the image-zip cap, and plenty for a table modeldrop trains on one instance. */
 const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
@@ -32,7 +36,7 @@ function checkFileName(name: string): void {
 export function planUpload(args: {
   fileName: string;
   size?: number | undefined;
-  purpose: "train" | "predict";
+  purpose: "train" | "predict" | "code";
   options?: RunOptions | undefined;
 }): UploadPlan {
   checkFileName(args.fileName);
@@ -43,6 +47,19 @@ export function planUpload(args: {
     );
   if (args.size !== undefined && args.size > MAX_UPLOAD_BYTES)
     throw new TooLarge(`the file is ${args.size} bytes; uploads are at most ${MAX_UPLOAD_BYTES}`);
+  if (args.purpose === "code") {
+    if (args.options)
+      throw new InvalidRequest("options apply to training uploads only", { field: "options" });
+    if (args.size !== undefined && args.size > CODE_LIMITS.maxArchiveBytes)
+      throw new TooLarge(
+        `the code archive is ${args.size} bytes; code archives are at most ${CODE_LIMITS.maxArchiveBytes}`,
+      );
+    return {
+      key: `${CODE_UPLOAD_PREFIX}${args.fileName}`,
+      maxBytes: CODE_LIMITS.maxArchiveBytes,
+      fields: {},
+    };
+  }
   if (args.purpose === "predict") {
     if (args.options)
       throw new InvalidRequest("options apply to training uploads only", { field: "options" });

@@ -16,7 +16,7 @@ export const ObjectCreated = S3EventNotificationEventBridgeSchema.extend({
 });
 
 export interface Deps {
-  ports: Pick<Ports, "runs" | "objects" | "pipeline" | "notices" | "log" | "now">;
+  ports: Pick<Ports, "runs" | "objects" | "pipeline" | "code" | "notices" | "log" | "now">;
   settings: () => LaunchSettings;
 }
 

@@ -17,6 +17,11 @@ export interface JobMounts {
   jobFolder: string;
   /** The working directory inside the namespace (e.g. `/opt/ml/code`). */
   cwd: string;
+  /**
+   * Python environments the job runs on besides its interpreter's own (the framework's under a
+   * cached requirements virtualenv), kept read-only as well.
+   */
+  environments?: string[];
 }
 
 export type NamespaceSupport = { available: true } | { available: false; reason: string };
@@ -46,7 +51,7 @@ const UNSHARE_FLAGS = [
 const SETUP = `
 set -eEu
 trap 'echo "modeldrop: the job namespace could not be set up (line $LINENO)" >&2' ERR
-root=$1 job=$2 cwd=$3 environment=$4
+root=$1 job=$2 cwd=$3 environments=$4
 shift 5
 job_path=$PATH
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -118,12 +123,14 @@ for target in "\${!mounted[@]}"; do
   done
   [ -n "$keep" ] || mount -o remount,bind,ro "$target"
 done
-# The job's Python environment stays read-only even where it lies below a writable folder (a
+# The job's Python environments stay read-only even where they lie below a writable folder (a
 # project checked out under /tmp), as the framework's environment is in a container image.
-if [ -n "$environment" ] && [ -d "$environment" ]; then
+IFS=: read -r -a environment_list <<<"$environments"
+for environment in "\${environment_list[@]}"; do
+  [ -n "$environment" ] && [ -d "$environment" ] || continue
   mount --bind "$environment" "$environment"
   mount -o remount,bind,ro "$environment"
-fi
+done
 trap - ERR
 PATH=$job_path
 cd "$cwd"
@@ -138,7 +145,7 @@ exit "$status"
 `;
 
 /**
- * The virtualenv (or Python installation) a job's interpreter belongs to: `<env>/bin/python` →
+ * The virtualenv (or Python installation) an interpreter belongs to: `<env>/bin/python` →
  * `<env>`, resolved; empty when the program is not a path to an interpreter.
  */
 function pythonEnvironment(program: string | undefined): string {
@@ -162,7 +169,9 @@ export function namespacedArgv(argv: string[], mounts: JobMounts): string[] {
     mounts.mountPoint,
     mounts.jobFolder,
     mounts.cwd,
-    pythonEnvironment(argv[0]),
+    [pythonEnvironment(argv[0]), ...(mounts.environments ?? []).map(pythonEnvironment)]
+      .filter(Boolean)
+      .join(":"),
     "--",
     ...argv,
   ];

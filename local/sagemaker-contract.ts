@@ -3,6 +3,7 @@
 // the SageMaker training toolkit gives the user's script (aws/sagemaker-training-toolkit,
 // environment.py and mapping.py): SM_TRAINING_ENV, the SM_* variables derived from it with the
 // same names and value formats, and the hyperparameters as sorted `--name value` arguments.
+// Also the failure text the toolkit writes to /opt/ml/output/failure when the script fails.
 import { readdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -322,4 +323,36 @@ function gpuCount(): number {
   } catch {
     return 0;
   }
+}
+
+/** How much of the script's stderr a failure reason quotes: a traceback's end fits. */
+const ERROR_MESSAGE_LINES = 10;
+const ERROR_MESSAGE_CHARS = 700;
+
+/**
+ * The lines of `stderr` that say why a script failed: from the last `Traceback` on (the
+ * exception that ended it, after any it was raised while handling), else the last lines (a
+ * SyntaxError has no traceback), at most ERROR_MESSAGE_LINES lines and ERROR_MESSAGE_CHARS
+ * characters, the end kept.
+ */
+export function errorLines(stderr: string[]): string {
+  const lines = stderr.map((line) => line.trimEnd());
+  while (lines.length > 0 && lines.at(-1) === "") lines.pop();
+  const traceback = lines.map((line) => line.startsWith("Traceback (")).lastIndexOf(true);
+  const text = lines.slice(Math.max(traceback, 0)).slice(-ERROR_MESSAGE_LINES).join("\n");
+  return text.length > ERROR_MESSAGE_CHARS ? `…${text.slice(-ERROR_MESSAGE_CHARS)}` : text;
+}
+
+/**
+ * The failure file the training toolkit writes when the script exits non-zero and wrote none
+ * itself (errors.py, ExecuteUserScriptError's `__str__`; 137 gets its OutOfMemory ExtraInfo).
+ */
+export function executeUserScriptError(
+  exitCode: number,
+  stderr: string[],
+  command: string[],
+): string {
+  const extraInfo =
+    exitCode === 137 ? '\nExtraInfo "OutOfMemory: Process killed by SIGKILL (signal 9)"' : "";
+  return `ExecuteUserScriptError:\nExitCode ${exitCode}\nErrorMessage "${errorLines(stderr)}"${extraInfo}\nCommand "${command.join(" ")}"`;
 }

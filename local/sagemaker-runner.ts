@@ -27,6 +27,8 @@ export interface JobOutcome {
   message: string | undefined;
   /** Metric values matched in the log by the job's metric definitions (last value wins). */
   metrics: Record<string, number>;
+  /** The last lines the process wrote to stderr (at most STDERR_TAIL_LINES), oldest first. */
+  stderrTail: string[];
   stoppedBy?: "user" | "max-runtime";
 }
 
@@ -47,6 +49,18 @@ export interface RunnerContext {
 }
 
 export const MESSAGE_LIMIT = 1024;
+/** Enough for a Python traceback's end, which a failure reason is made of; bounded for long jobs. */
+export const STDERR_TAIL_LINES = 40;
+const STDERR_LINE_LIMIT = 2000;
+
+/** A job that cannot start as asked, with the FailureReason SageMaker would give. */
+export class JobCannotStart extends Error {
+  override readonly name = "JobCannotStart";
+
+  constructor(readonly failureReason: string) {
+    super(failureReason);
+  }
+}
 
 /** Starts the process; the job's stdout and stderr go line by line to its log stream. */
 export function runProcess(
@@ -56,7 +70,8 @@ export function runProcess(
   options: {
     maxRuntimeSeconds: number;
     metricDefinitions: { Name: string; Regex: string }[];
-    messageFile: string;
+    /** The contract's failure file, read back when the process ends. */
+    messageFile?: string;
   },
 ): RunningJob {
   const child: ChildProcess = spawn(command.argv[0] ?? "false", command.argv.slice(1), {
@@ -82,8 +97,14 @@ export function runProcess(
       if (Number.isFinite(value)) metrics[name] = value;
     }
   };
+  const stderrTail: string[] = [];
+  const onStderrLine = (line: string) => {
+    onLine(line);
+    stderrTail.push(line.slice(0, STDERR_LINE_LIMIT));
+    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+  };
   if (child.stdout) createInterface({ input: child.stdout }).on("line", onLine);
-  if (child.stderr) createInterface({ input: child.stderr }).on("line", onLine);
+  if (child.stderr) createInterface({ input: child.stderr }).on("line", onStderrLine);
 
   let stoppedBy: JobOutcome["stoppedBy"];
   let killTimer: NodeJS.Timeout | undefined;
@@ -108,14 +129,16 @@ export function runProcess(
       if (group) context.reaper.release(group);
       clearTimeout(runtimeTimer);
       clearTimeout(killTimer);
-      const message = existsSync(options.messageFile)
-        ? readFileSync(options.messageFile, "utf8").slice(0, MESSAGE_LIMIT).trim()
-        : undefined;
+      const message =
+        options.messageFile && existsSync(options.messageFile)
+          ? readFileSync(options.messageFile, "utf8").slice(0, MESSAGE_LIMIT).trim()
+          : undefined;
       resolve({
         exitCode,
         signal,
         message: message || undefined,
         metrics,
+        stderrTail,
         ...(stoppedBy ? { stoppedBy } : {}),
       });
     });
@@ -127,6 +150,24 @@ export function unpackTarGz(archive: string, folder: string): void {
   mkdirSync(folder, { recursive: true });
   const result = spawnSync("tar", ["-xzf", archive, "-C", folder], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`cannot unpack ${archive}: ${result.stderr.trim()}`);
+}
+
+/**
+ * One file of a .tar.gz (`name` or `./name`) as text, without unpacking the rest; undefined if
+ * absent or if the archive cannot be read (the job that unpacks it reports that in its own words).
+ */
+export function readTarMember(archive: string, name: string): string | undefined {
+  const listing = spawnSync("tar", ["-tzf", archive], { encoding: "utf8" });
+  if (listing.status !== 0) return undefined;
+  const member = listing.stdout.split("\n").find((entry) => entry.replace(/^(\.\/)+/, "") === name);
+  if (member === undefined) return undefined;
+  const file = spawnSync("tar", ["-xzOf", archive, "--", member], {
+    encoding: "utf8",
+    maxBuffer: 16 * 1024 ** 2,
+  });
+  if (file.status !== 0)
+    throw new Error(`cannot read ${name} in ${archive}: ${file.stderr.trim()}`);
+  return file.stdout;
 }
 
 export function packTarGz(folder: string, archive: string): void {

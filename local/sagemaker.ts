@@ -1,7 +1,8 @@
 // The local SageMaker: processing, training and transform jobs and models. Requests are
 // validated against botocore's official API model, jobs wait for a free slot (instead of
 // failing on capacity) and then run as local processes under the container contract.
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { loadServiceModel, validateRequest } from "./aws-model.js";
 import { readJsonFile, writeJsonAtomic } from "./files.js";
@@ -11,9 +12,16 @@ import { JobReaper } from "./job-reaper.js";
 import type { JsonService } from "./json-service.js";
 import { optionalString, requireString } from "./json-service.js";
 import type { LogsService } from "./logs.js";
+import {
+  RequirementsInstallStopped,
+  RequirementsNotInstalled,
+  type RequirementsPython,
+  requirementsPython,
+} from "./requirements-venv.js";
 import type { ObjectStore } from "./s3-store.js";
 import { downloadObject, parseS3Uri } from "./s3-uri.js";
 import {
+  executeUserScriptError,
   inputDataConfigEntry,
   processingJobConfig,
   resourceConfig,
@@ -21,11 +29,14 @@ import {
 } from "./sagemaker-contract.js";
 import {
   freshFolder,
+  JobCannotStart,
   type JobCommand,
   type JobOutcome,
+  MESSAGE_LIMIT,
   packTarGz,
   type RunnerContext,
   type RunningJob,
+  readTarMember,
   runProcess,
   stageS3Input,
   unpackTarGz,
@@ -78,6 +89,8 @@ export class SageMakerService implements JsonService {
   /** Tags by resource ARN (jobs and models); Describe answers carry none, as on AWS. */
   private readonly tags = new Map<string, Tag[]>();
   private readonly running = new Map<string, RunningJob>();
+  /** Jobs holding a slot, from staging their inputs until their process has ended. */
+  private readonly launched = new Set<string>();
   private readonly queue: JobRecord[] = [];
   private readonly waiters = new Set<() => void>();
   private readonly context: RunnerContext;
@@ -260,18 +273,28 @@ export class SageMakerService implements JsonService {
   }
 
   private pump(): void {
-    while (this.running.size < this.options.slots && this.queue.length > 0) {
+    while (this.launched.size < this.options.slots && this.queue.length > 0) {
       const record = this.queue.shift();
       if (!record || TERMINAL.has(String(record.describe[STATUS_FIELD[record.kind]]))) continue;
-      this.launch(record).catch((error: unknown) => {
-        this.finish(record, "Failed", {
-          FailureReason: `InternalServerError: ${error instanceof Error ? error.message : String(error)}`,
-        });
-      });
+      void this.launch(record);
     }
   }
 
   private async launch(record: JobRecord): Promise<void> {
+    const key = jobKey(record.kind, record.name);
+    this.launched.add(key);
+    try {
+      await this.execute(record);
+    } catch (error) {
+      this.finish(record, "Failed", { FailureReason: failureReason(error) });
+    } finally {
+      this.launched.delete(key);
+      this.running.delete(key);
+      this.pump();
+    }
+  }
+
+  private async execute(record: JobRecord): Promise<void> {
     const instances = instanceCount(record);
     if (instances > 1) {
       this.finish(record, "Failed", {
@@ -291,17 +314,8 @@ export class SageMakerService implements JsonService {
           ? this.prepareProcessing(record, folder, view.optMl)
           : this.prepareTransform(record, folder, view.optMl);
     const stream = `${record.name}/algo-1-${Math.floor(start)}`;
-    if (view.fallback) this.options.logs.append(LOG_GROUP[record.kind], stream, view.fallback);
-    const command: JobCommand = view.mounts
-      ? {
-          argv: namespacedArgv(prepared.command.argv, {
-            ...view.mounts,
-            cwd: prepared.command.cwd,
-          }),
-          cwd: folder,
-          env: prepared.command.env,
-        }
-      : prepared.command;
+    const log = { group: LOG_GROUP[record.kind], stream };
+    if (view.fallback) this.options.logs.append(log.group, stream, view.fallback);
     const stopping = record.describe.StoppingCondition;
     const maxRuntimeSeconds =
       isRecord(stopping) && typeof stopping.MaxRuntimeInSeconds === "number"
@@ -319,25 +333,98 @@ export class SageMakerService implements JsonService {
         ? "Training image download completed. Training in progress."
         : "Running",
     );
-    const job = runProcess(
-      this.context,
-      command,
-      { group: LOG_GROUP[record.kind], stream },
-      { maxRuntimeSeconds, metricDefinitions, messageFile: prepared.messageFile },
-    );
+    // As the toolkits do, requirements.txt is installed in the job's time (MaxRuntimeInSeconds
+    // counts it, Stop ends it), its output in the job's log.
+    let python: RequirementsPython | undefined;
+    let runtimeLeft = maxRuntimeSeconds;
+    if (prepared.requirements) {
+      const installing = Date.now();
+      try {
+        python = await this.requirementsPython(record, prepared, log, maxRuntimeSeconds);
+      } catch (error) {
+        if (!(error instanceof RequirementsInstallStopped)) throw error;
+        this.complete(record, folder, prepared, error.outcome, start);
+        return;
+      }
+      const status = String(record.describe[STATUS_FIELD[record.kind]]);
+      if (TERMINAL.has(status)) return;
+      if (status === "Stopping") {
+        this.complete(record, folder, prepared, stoppedOutcome(), start);
+        return;
+      }
+      runtimeLeft = Math.max(1, maxRuntimeSeconds - (Date.now() - installing) / 1000);
+    }
+    const scriptCommand = python
+      ? withPython(prepared.command, this.options.python, python)
+      : prepared.command;
+    const command: JobCommand = view.mounts
+      ? {
+          argv: namespacedArgv(scriptCommand.argv, {
+            ...view.mounts,
+            cwd: scriptCommand.cwd,
+            // Under a requirements virtualenv, the framework's environment is read-only too.
+            environments: [this.options.python, ...(python ? [python.python] : [])],
+          }),
+          cwd: folder,
+          env: scriptCommand.env,
+        }
+      : scriptCommand;
+    const job = runProcess(this.context, command, log, {
+      maxRuntimeSeconds: runtimeLeft,
+      metricDefinitions,
+      messageFile: prepared.messageFile,
+    });
     this.running.set(jobKey(record.kind, record.name), job);
     if (job.pid) {
       record.pid = job.pid;
       this.save(record);
     }
-    let outcome: JobOutcome;
+    const outcome = await job.done;
+    this.running.delete(jobKey(record.kind, record.name));
+    this.complete(record, folder, prepared, outcome, start, scriptCommand.argv);
+  }
+
+  /**
+   * The interpreter for the job's requirements.txt (requirements-venv.ts); pip, when it runs,
+   * is the job's process meanwhile, so Stop and MaxRuntimeInSeconds reach it.
+   */
+  private async requirementsPython(
+    record: JobRecord,
+    prepared: Prepared,
+    log: { group: string; stream: string },
+    maxRuntimeSeconds: number,
+  ): Promise<RequirementsPython> {
+    const requirements = prepared.requirements;
+    if (!requirements) throw new Error("the job has no requirements.txt");
+    const key = jobKey(record.kind, record.name);
     try {
-      outcome = await job.done;
+      return await requirementsPython(
+        {
+          venvs: join(this.options.stateDir, "venvs"),
+          basePython: this.options.python,
+          image: prepared.image,
+          text: requirements.text,
+          ...(requirements.file ? { file: requirements.file } : {}),
+          cwd: requirements.cwd,
+          env: { ...pipEnvironment(), ...prepared.command.env },
+        },
+        {
+          log: (line) => this.options.logs.append(log.group, log.stream, line),
+          run: (command) => {
+            if (record.describe[STATUS_FIELD[record.kind]] === "Stopping")
+              return { pid: undefined, stop: () => {}, done: Promise.resolve(stoppedOutcome()) };
+            const pip = runProcess(this.context, command, log, {
+              maxRuntimeSeconds,
+              metricDefinitions: [],
+            });
+            this.running.set(key, pip);
+            return pip;
+          },
+        },
+      );
     } finally {
-      this.running.delete(jobKey(record.kind, record.name));
-      this.pump();
+      this.running.delete(key);
     }
-    this.complete(record, folder, prepared, outcome, start);
   }
 
   private complete(
@@ -346,6 +433,8 @@ export class SageMakerService implements JsonService {
     prepared: Prepared,
     outcome: JobOutcome,
     start: number,
+    /** What ran (before the namespace): the training toolkit's failure text quotes it. */
+    scriptArgv: string[] = prepared.command.argv,
   ): void {
     const end = Date.now() / 1000;
     const seconds = Math.max(1, Math.round(end - start));
@@ -376,7 +465,10 @@ export class SageMakerService implements JsonService {
     if (outcome.exitCode !== 0) {
       const reason =
         record.kind === "Training"
-          ? `AlgorithmError: ${outcome.message ?? `the training script exited with code ${outcome.exitCode ?? outcome.signal}`}`
+          ? `AlgorithmError: ${outcome.message ?? executeUserScriptError(exitStatus(outcome), outcome.stderrTail, scriptArgv)}`.slice(
+              0,
+              MESSAGE_LIMIT,
+            )
           : record.kind === "Processing"
             ? "AlgorithmError: See job logs for more information"
             : `ClientError: ${outcome.message ?? `the transform exited with code ${outcome.exitCode ?? outcome.signal}; see the job log`}`;
@@ -440,8 +532,16 @@ export class SageMakerService implements JsonService {
       );
     const code = join(base, "code");
     const archive = join(base, "sourcedir.tar.gz");
-    downloadObject(this.options.store, parseS3Uri(stripQuotes(submit)), archive);
+    const sourceDir = stripQuotes(submit);
+    downloadObject(this.options.store, parseS3Uri(sourceDir), archive);
     unpackTarGz(archive, code);
+    const entryPoint = stripQuotes(program);
+    if (!existsSync(join(code, entryPoint)))
+      throw new JobCannotStart(
+        `AlgorithmError: the entry point ${entryPoint} (the sagemaker_program hyperparameter) is not in the source dir ${sourceDir}, which holds: ${listing(code)}`,
+      );
+    // The training toolkit installs the source dir's requirements.txt before running the script.
+    const requirements = join(code, "requirements.txt");
     const model = join(base, "model");
     const outputData = join(base, "output", "data");
     mkdirSync(model, { recursive: true });
@@ -460,10 +560,20 @@ export class SageMakerService implements JsonService {
     });
     return {
       command: {
-        argv: [this.options.python, stripQuotes(program), ...contract.args],
+        argv: [this.options.python, entryPoint, ...contract.args],
         cwd: join(optMl, "code"),
         env: { ...this.baseEnv(optMl), ...contract.env },
       },
+      image: typeof spec.TrainingImage === "string" ? spec.TrainingImage : "",
+      ...(existsSync(requirements)
+        ? {
+            requirements: {
+              text: readFileSync(requirements, "utf8"),
+              file: requirements,
+              cwd: code,
+            },
+          }
+        : {}),
       messageFile: join(base, "output", "failure"),
       upload: () => {
         const archiveOut = join(base, "model.tar.gz");
@@ -493,6 +603,7 @@ export class SageMakerService implements JsonService {
       join(config, "resourceconfig.json"),
       resourceConfig(instanceType(resources.ClusterConfig)),
     );
+    let sourceDir: string | undefined;
     for (const input of Array.isArray(d.ProcessingInputs)
       ? d.ProcessingInputs.filter(isRecord)
       : []) {
@@ -507,7 +618,12 @@ export class SageMakerService implements JsonService {
         String(source.S3DataType ?? "S3Prefix"),
         local(String(source.LocalPath)),
       );
+      // The SageMaker Python SDK's FrameworkProcessor convention, which bootstrap.py follows too.
+      if (input.InputName === "code")
+        sourceDir = join(local(String(source.LocalPath)), "sourcedir.tar.gz");
     }
+    const requirements =
+      sourceDir && existsSync(sourceDir) ? readTarMember(sourceDir, "requirements.txt") : undefined;
     const outputs =
       isRecord(d.ProcessingOutputConfig) && Array.isArray(d.ProcessingOutputConfig.Outputs)
         ? d.ProcessingOutputConfig.Outputs.filter(isRecord)
@@ -532,6 +648,8 @@ export class SageMakerService implements JsonService {
     const environment = isRecord(d.Environment) ? (d.Environment as Record<string, string>) : {};
     return {
       command: { argv, cwd: optMl, env: { ...this.baseEnv(optMl), ...environment } },
+      image: typeof app.ImageUri === "string" ? app.ImageUri : "",
+      ...(requirements === undefined ? {} : { requirements: { text: requirements, cwd: base } }),
       messageFile: join(base, "output", "message"),
       upload: () => {
         for (const t of targets) uploadOutputs(this.options.store, t.folder, t.uri);
@@ -603,6 +721,7 @@ export class SageMakerService implements JsonService {
         cwd: join(optMl, "code"),
         env: { ...this.baseEnv(optMl), ...modelEnv, PYTHONPATH: join(optMl, "code") },
       },
+      image: typeof container.Image === "string" ? container.Image : "",
       // modeldrop_ml.batch_transform (the local stand-in for the serving container) writes
       // its reason where the other jobs' runners write theirs.
       messageFile: join(base, "output", "failure"),
@@ -663,11 +782,13 @@ export class SageMakerService implements JsonService {
         `The request was rejected because the ${kind.toLowerCase()} job is in status ${status}.`,
       );
     }
-    const running = this.running.get(jobKey(kind, name));
+    const key = jobKey(kind, name);
+    const running = this.running.get(key);
     this.update(record, { [STATUS_FIELD[kind]]: "Stopping" });
     if (kind === "Training") this.transition(record, "Stopping", "Stopping the training job");
     if (running) running.stop("user");
-    else this.finish(record, "Stopped", {});
+    // A launched job between processes (preparing its requirements) sees Stopping and ends.
+    else if (!this.launched.has(key)) this.finish(record, "Stopped", {});
     return {};
   }
 
@@ -840,8 +961,77 @@ function withServiceDefaults(kind: JobKind, request: Record_): Record_ {
 
 interface Prepared {
   command: JobCommand;
+  /** The image the request names: the cached virtualenvs are per image, as on AWS. */
+  image: string;
+  /** The code's requirements.txt: where pip reads it (training) and runs. */
+  requirements?: { text: string; file?: string; cwd: string };
   messageFile: string;
   upload: () => void;
+}
+
+/** The FailureReason of a job that failed before or around its process. */
+function failureReason(error: unknown): string {
+  if (error instanceof JobCannotStart) return error.failureReason;
+  if (error instanceof RequirementsNotInstalled) return `ClientError: ${error.message}`;
+  return `InternalServerError: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** A job stopped before its process started. */
+function stoppedOutcome(): JobOutcome {
+  return {
+    exitCode: null,
+    signal: null,
+    message: undefined,
+    metrics: {},
+    stderrTail: [],
+    stoppedBy: "user",
+  };
+}
+
+/** The exit code as a shell reports it (128 + the signal's number for a killed process). */
+function exitStatus(outcome: JobOutcome): number {
+  if (outcome.exitCode !== null) return outcome.exitCode;
+  const signal = outcome.signal ? constants.signals[outcome.signal] : undefined;
+  return signal === undefined ? 1 : 128 + signal;
+}
+
+/**
+ * The job's command on its requirements' interpreter: the framework Python it would have run
+ * is replaced, the virtualenv's `bin` (python, python3, pip) comes first on PATH, and
+ * MODELDROP_REQUIREMENTS_SHA256 tells bootstrap.py that requirements.txt is installed.
+ */
+function withPython(
+  command: JobCommand,
+  framework: string,
+  python: RequirementsPython,
+): JobCommand {
+  return {
+    ...command,
+    argv: command.argv.map((arg, i) => (i === 0 && arg === framework ? python.python : arg)),
+    env: {
+      ...command.env,
+      ...(python.bin ? { PATH: [python.bin, command.env.PATH].filter(Boolean).join(":") } : {}),
+      MODELDROP_REQUIREMENTS_SHA256: python.sha256,
+    },
+  };
+}
+
+/** What pip needs of the local cloud's environment to reach its index (proxies, pip's settings, CAs). */
+function pipEnvironment(): Record<string, string> {
+  const wanted =
+    /^(PIP_.*|https?_proxy|no_proxy|HTTPS?_PROXY|NO_PROXY|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|XDG_(CACHE|CONFIG)_HOME)$/;
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => wanted.test(entry[0]) && entry[1] !== undefined,
+    ),
+  );
+}
+
+/** A folder's entries, for a reason that says what was there instead. */
+function listing(folder: string): string {
+  const names = readdirSync(folder).sort();
+  const shown = names.slice(0, 20).join(", ");
+  return names.length === 0 ? "nothing" : names.length > 20 ? `${shown}, …` : shown;
 }
 
 function jobKey(kind: JobKind, name: string): string {

@@ -735,8 +735,9 @@ function describeExecution(e: Execution): Record<string, unknown> {
 }
 
 /**
- * The local interpreter runs JSONPath only and gives the context object `$$.Execution` alone:
- * a definition that needs more would silently do the wrong thing, so it is refused here.
+ * The local interpreter runs JSONPath only and gives the context object `$$.Execution` and,
+ * inside a Map's item processor, `$$.Map.Item.Index` / `$$.Map.Item.Value`: a definition that
+ * needs more would silently do the wrong thing, so it is refused here.
  */
 export function checkDefinition(text: string): void {
   let definition: unknown;
@@ -764,11 +765,11 @@ export function checkDefinition(text: string): void {
       'Invalid State Machine Definition: the local cloud runs JSONPath only; this definition uses JSONata (QueryLanguage "JSONata" or {% %} expressions)',
     );
   }
-  const contextUse = /\$\$\.(?!Execution\b)[A-Za-z]+/.exec(text);
+  const contextUse = /\$\$\.(?!Execution\b|Map\.Item\.(?:Index|Value)\b)[A-Za-z.]+/.exec(text);
   if (contextUse) {
     throw new AwsError(
       "InvalidDefinition",
-      `Invalid State Machine Definition: the local cloud's context object has $$.Execution only; the definition uses ${contextUse[0]}`,
+      `Invalid State Machine Definition: the local cloud's context object has $$.Execution and $$.Map.Item only; the definition uses ${contextUse[0]}`,
     );
   }
   for (const [name, state] of allStates(definition)) {

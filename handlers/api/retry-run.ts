@@ -9,7 +9,7 @@ import { toAccepted } from "../../core/run-view.js";
 import { apiRoute } from "./http.js";
 
 export interface Deps {
-  ports: Pick<Ports, "runs" | "models" | "pipeline" | "predictions" | "now">;
+  ports: Pick<Ports, "runs" | "models" | "pipeline" | "predictions" | "code" | "now">;
   settings: () => LaunchSettings;
 }
 

@@ -11,7 +11,7 @@ import { toAccepted } from "../../core/run-view.js";
 import { apiRoute } from "./http.js";
 
 export interface Deps {
-  ports: Pick<Ports, "runs" | "objects" | "pipeline" | "now">;
+  ports: Pick<Ports, "runs" | "objects" | "pipeline" | "code" | "now">;
   settings: () => ApiSettings;
 }
 

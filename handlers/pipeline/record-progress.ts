@@ -4,10 +4,14 @@ import { recordProgress } from "../../app/pipeline-tasks.js";
 import type { Ports } from "../../app/ports.js";
 import { ports } from "../../aws/root.js";
 import { parsePipelineState } from "../../core/pipeline-state.js";
-import { STEPS } from "../../core/runs.js";
+import { STEP_NAME, STEPS } from "../../core/runs.js";
 import { lambdaHandler } from "../lambda.js";
 
-const Payload = z.object({ step: z.enum(STEPS), state: z.unknown() });
+/** A built-in step, or one of the user's processing steps (the processing Map's item). */
+const Payload = z.object({
+  step: z.union([z.enum(STEPS), z.string().regex(STEP_NAME)]),
+  state: z.unknown(),
+});
 
 export function makeHandler(deps: { ports: Pick<Ports, "runs"> }) {
   return lambdaHandler(Payload, (event) =>

@@ -145,24 +145,33 @@ class Handlers:
     def load(self, model_dir: str) -> Any:
         return _call(self.model_fn, model_dir)
 
+    def predict(self, model: Any, body: bytes, content_type: str) -> Any:
+        """input_fn then predict_fn on one request: the prediction before output_fn encodes it.
+        A script with transform_fn has no such step to call."""
+        data = _call(self.input_fn, _request(body, content_type), content_type)
+        return _call(self.predict_fn, data, model)
+
     def transform(
         self, model: Any, body: bytes, content_type: str, accept: str
     ) -> tuple[Any, bytes | str]:
         """(the prediction, when the handlers show it, and the response body) for one request."""
         if not accept or accept == ANY:
             accept = self.default_accept
-        data: bytes | str = body
-        if content_type in UTF8_TYPES:
-            try:
-                data = body.decode("utf-8-sig")
-            except UnicodeDecodeError as error:
-                raise inference.InvalidInput(
-                    f"the request body is not UTF-8 text: {error}"
-                ) from None
         if self.transform_fn is not None:
+            data = _request(body, content_type)
             return None, _response(_call(self.transform_fn, model, data, content_type, accept))
-        prediction = _call(self.predict_fn, _call(self.input_fn, data, content_type), model)
+        prediction = self.predict(model, body, content_type)
         return prediction, _response(_call(self.output_fn, prediction, accept))
+
+
+def _request(body: bytes, content_type: str) -> bytes | str:
+    """The body as a handler gets it: text for the toolkit's UTF-8 types, bytes otherwise."""
+    if content_type not in UTF8_TYPES:
+        return body
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise inference.InvalidInput(f"the request body is not UTF-8 text: {error}") from None
 
 
 def _response(result: Any) -> bytes | str:

@@ -20,8 +20,10 @@ import {
 } from "@aws-sdk/client-s3";
 import { DescribeTrainingJobCommand, SageMakerClient } from "@aws-sdk/client-sagemaker";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { frameworkImageUri } from "../../core/code-manifest.js";
 import type { LocalCloud } from "../../local/cloud.js";
 import { parseS3Uri } from "../../local/s3-uri.js";
+import containers from "../../ml/modeldrop_ml/containers.json" with { type: "json" };
 import { type ClientConfig, startTestCloud } from "./helpers.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -243,4 +245,57 @@ describe("SageMaker Python SDK processors on the local cloud", () => {
       `${parseS3Uri(String(processed.output)).key}/summary.csv`,
     ]);
   }, 240_000);
+});
+
+describe("the framework images modeldrop runs a user's scripts in", () => {
+  // The py_version write_framework_images.py asks for: the newest the SDK lists for the version.
+  const RETRIEVE = [
+    "import json, sys",
+    "from sagemaker import image_uris",
+    "uris = []",
+    "for c in json.loads(sys.argv[1]):",
+    "    config = image_uris.config_for_framework(c['framework'])[c['scope']]['versions'][c['version']]",
+    "    py = (config.get('py_versions') or [None])[-1]",
+    "    uris.append(image_uris.retrieve(c['framework'], region=c['region'], version=c['version'],",
+    "        py_version=py, instance_type=c['instanceType'], image_scope=c['scope']))",
+    "print('RESULT ' + json.dumps(uris))",
+  ].join("\n");
+
+  it("are the ones the SDK's image_uris.retrieve names, in the commercial and China regions, on CPU and GPU", async () => {
+    const combos = [
+      ["sklearn", "1.0-1", "training", "us-east-1", "ml.m5.xlarge"],
+      ["sklearn", "1.2-1", "inference", "cn-north-1", "ml.c5.xlarge"],
+      ["sklearn", "1.2-1", "training", "af-south-1", "ml.m5.large"],
+      ["xgboost", "1.7-1", "training", "eu-west-1", "ml.g5.xlarge"],
+      ["xgboost", "3.0-5", "inference", "ap-east-1", "ml.m5.xlarge"],
+      ["xgboost", "3.0-5", "training", "cn-northwest-1", "ml.p3.2xlarge"],
+      ["pytorch", "2.3.0", "training", "af-south-1", "ml.g4dn.xlarge"],
+      ["pytorch", "2.4.0", "training", "us-west-2", "ml.p4d.24xlarge"],
+      ["pytorch", "2.5.1", "inference", "ap-east-1", "ml.g5.xlarge"],
+      ["pytorch", "2.5.1", "training", "cn-north-1", "ml.m5.xlarge"],
+      ["pytorch", "2.6.0", "inference", "eu-central-1", "ml.c5.2xlarge"],
+      ["pytorch", "2.6.0", "training", "me-south-1", "ml.g6.xlarge"],
+    ] as const;
+    const asked = combos.map(([framework, version, scope, region, instanceType]) => ({
+      framework,
+      version,
+      scope,
+      region,
+      instanceType,
+    }));
+
+    const { stdout } = await run(PYTHON, ["-c", RETRIEVE, JSON.stringify(asked)], {
+      cwd: ROOT,
+      env: sdkEnvironment(),
+      timeout: 120_000,
+    });
+    const line = stdout.split("\n").find((l) => l.startsWith("RESULT ")) ?? "RESULT []";
+    const sdkUris: unknown = JSON.parse(line.slice("RESULT ".length));
+
+    expect(sdkUris).toEqual(
+      asked.map((combo) =>
+        frameworkImageUri({ ...combo, gpuFamilies: containers.gpu_instance_families }),
+      ),
+    );
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ const COMPLETE = {
   DATA_BUCKET: "modeldrop-data",
   RUNS_TABLE: "modeldrop-runs",
   MODELS_TABLE: "modeldrop-models",
+  CODE_TABLE: "modeldrop-code",
   NOTICE_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:modeldrop-notices",
   PIPELINE_ARN: "arn:aws:states:us-east-1:123456789012:stateMachine:training",
   PREDICT_ARN: "arn:aws:states:us-east-1:123456789012:stateMachine:predict",

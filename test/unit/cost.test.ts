@@ -48,7 +48,7 @@ describe("what a run's jobs cost", () => {
 
   it("bills processing and transform jobs from their start and end times", () => {
     const state = finishedRun({
-      preprocess: { job: "md-churn-3f2a9c1b0d4e-preprocess", start: T0, end: T0 + 120_000 },
+      processing: [{ job: "md-churn-3f2a9c1b0d4e-preprocess", start: T0, end: T0 + 120_000 }],
       evaluate: { job: "md-churn-3f2a9c1b0d4e-evaluate", start: T0, end: T0 + 60_000 },
       transform: { job: "md-churn-3f2a9c1b0d4e-transform", start: T0, end: T0 + 90_000 },
     });

@@ -6,6 +6,7 @@
 import { vi } from "vitest";
 import type {
   ApprovalChange,
+  CodeRegistry,
   Executions,
   JobLogReader,
   Log,
@@ -21,6 +22,7 @@ import type {
   RunRepository,
   SecretReader,
 } from "../../app/ports.js";
+import type { CodeVersion } from "../../core/code-registry.js";
 import { Conflict, RunNotFound } from "../../core/errors.js";
 import type { Notice } from "../../core/notice.js";
 import { pipelineInput } from "../../core/pipeline-input.js";
@@ -164,11 +166,16 @@ export class FakeObjects implements ObjectStore {
     return (await this.getBuffer(bucket, key))?.toString("utf8");
   }
 
-  async putText(bucket: string, key: string, body: string, contentType: string): Promise<void> {
+  async putObject(
+    bucket: string,
+    key: string,
+    body: string | Buffer,
+    contentType: string,
+  ): Promise<void> {
     this.put(bucket, key, body, {}, contentType);
   }
 
-  /** The Content-Type the object was written with (putText's). */
+  /** The Content-Type the object was written with (putObject's). */
   contentTypeOf(bucket: string, key: string): string | undefined {
     return this.find(bucket, key)?.contentType;
   }
@@ -332,26 +339,34 @@ export async function captureOutput<T>(
 }
 
 /** The model registry: a counter per name and the versions, with the store's approval guard. */
-export class FakeModels implements ModelRegistry {
-  private readonly counters = new Map<string, number>();
-  private readonly items: ModelVersion[] = [];
+/** A versioned registry in memory (Models, Code): a counter per name and the versions. */
+class FakeVersions<V extends { version: number }> {
+  protected readonly counters = new Map<string, number>();
+  protected readonly items: V[] = [];
 
-  constructor(versions: ModelVersion[] = []) {
+  constructor(
+    private readonly nameOf: (version: V) => string,
+    versions: V[] = [],
+  ) {
     for (const version of versions) {
       this.items.push(structuredClone(version));
-      const counter = this.counters.get(version.modelName) ?? 0;
-      this.counters.set(version.modelName, Math.max(counter, version.version));
+      const counter = this.counters.get(nameOf(version)) ?? 0;
+      this.counters.set(nameOf(version), Math.max(counter, version.version));
     }
   }
 
-  async nextVersion(modelName: string): Promise<number> {
-    const next = (this.counters.get(modelName) ?? 0) + 1;
-    this.counters.set(modelName, next);
+  async nextVersion(name: string): Promise<number> {
+    const next = (this.counters.get(name) ?? 0) + 1;
+    this.counters.set(name, next);
     return next;
   }
 
-  async put(version: ModelVersion): Promise<void> {
-    if (this.items.some((v) => v.modelName === version.modelName && v.version === version.version))
+  async put(version: V): Promise<void> {
+    if (
+      this.items.some(
+        (v) => this.nameOf(v) === this.nameOf(version) && v.version === version.version,
+      )
+    )
       throw Object.assign(new Error("version exists"), { name: "ConditionalCheckFailedException" });
     this.items.push(structuredClone(version));
   }
@@ -363,15 +378,31 @@ export class FakeModels implements ModelRegistry {
     return { names: names.slice(0, limit) };
   }
 
-  async newest(modelName: string): Promise<ModelVersion | undefined> {
-    return (await this.versions(modelName))[0];
+  async get(name: string, version: number): Promise<V | undefined> {
+    return (await this.versions(name)).find((v) => v.version === version);
   }
 
-  async versions(modelName: string): Promise<ModelVersion[]> {
+  async newest(name: string): Promise<V | undefined> {
+    return (await this.versions(name))[0];
+  }
+
+  async versions(name: string): Promise<V[]> {
     return this.items
-      .filter((v) => v.modelName === modelName)
+      .filter((v) => this.nameOf(v) === name)
       .sort((a, b) => b.version - a.version)
       .map((v) => structuredClone(v));
+  }
+}
+
+export class FakeCode extends FakeVersions<CodeVersion> implements CodeRegistry {
+  constructor(versions: CodeVersion[] = []) {
+    super((v) => v.codeName, versions);
+  }
+}
+
+export class FakeModels extends FakeVersions<ModelVersion> implements ModelRegistry {
+  constructor(versions: ModelVersion[] = []) {
+    super((v) => v.modelName, versions);
   }
 
   async setApproval(current: ModelVersion, change: ApprovalChange): Promise<ModelVersion> {

@@ -4,6 +4,7 @@ import { makeHandler } from "../../handlers/on-upload.js";
 import { invoke, objectCreatedEvent } from "./events.js";
 import {
   executionArn,
+  FakeCode,
   FakeLog,
   FakeNotices,
   FakeObjects,
@@ -33,6 +34,7 @@ function inbox() {
       runs,
       objects,
       pipeline,
+      code: new FakeCode(),
       notices,
       log: new FakeLog(),
       now: () => new Date(Date.parse("2026-11-02T10:00:00Z") + 60_000 * minute++),

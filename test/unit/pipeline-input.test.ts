@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunOptions } from "../../core/options.js";
 import { pipelineInput } from "../../core/pipeline-input.js";
+import { jobSpecs } from "../../core/pipeline-state.js";
 import type { DatasetKind } from "../../core/run-record.js";
 
 const CODE_SHA = "c0ffee".padEnd(64, "0");
@@ -55,16 +56,17 @@ describe("the training pipeline's execution input", () => {
   });
 
   it("runs each job on the instance type its options name, in the image that suits it", () => {
-    const { jobs } = inputFor("table", {
+    const input = inputFor("table", {
       instanceTypes: {
         processing: "ml.c5.xlarge",
         training: "ml.g4dn.xlarge",
         transform: "ml.m5.large",
       },
     });
+    const { jobs } = input;
 
-    expect(jobs.preprocess.instanceType).toBe("ml.c5.xlarge");
-    expect(jobs.evaluate.instanceType).toBe("ml.c5.xlarge");
+    expect(input.processing[0]?.job.instanceType).toBe("ml.c5.xlarge");
+    expect(input.evaluation.job.instanceType).toBe("ml.c5.xlarge");
     expect(jobs.train).toMatchObject({
       instanceType: "ml.g4dn.xlarge",
       image: expect.stringContaining("-gpu-"),
@@ -76,18 +78,23 @@ describe("the training pipeline's execution input", () => {
   });
 
   it("stops each job after the runtime its options allow", () => {
-    const { jobs } = inputFor("table", { maxRuntimeSeconds: { training: 7_200, processing: 600 } });
+    const input = inputFor("table", { maxRuntimeSeconds: { training: 7_200, processing: 600 } });
 
-    expect(jobs.train.maxRuntimeSeconds).toBe(7_200);
-    expect(jobs.preprocess.maxRuntimeSeconds).toBe(600);
-    expect(jobs.evaluate.maxRuntimeSeconds).toBe(600);
+    expect(input.jobs.train.maxRuntimeSeconds).toBe(7_200);
+    expect(input.processing[0]?.job.maxRuntimeSeconds).toBe(600);
+    expect(input.evaluation.job.maxRuntimeSeconds).toBe(600);
   });
 
   it("stops jobs after 1 h of processing or transform and 24 h of training by default", () => {
-    const { jobs } = inputFor("table");
+    const input = inputFor("table");
 
     expect(
-      Object.fromEntries(Object.entries(jobs).map(([step, job]) => [step, job.maxRuntimeSeconds])),
+      Object.fromEntries(
+        Object.entries(jobSpecs({ ...input, steps: {} })).map(([step, job]) => [
+          step,
+          job.maxRuntimeSeconds,
+        ]),
+      ),
     ).toEqual({ preprocess: 3_600, train: 86_400, evaluate: 3_600, transform: 3_600 });
   });
 
@@ -110,7 +117,7 @@ describe("the training pipeline's execution input", () => {
   it("names every job and the model after the run", () => {
     const input = inputFor("table");
 
-    expect(Object.values(input.jobs).map((job) => job.name)).toEqual([
+    expect(Object.values(jobSpecs({ ...input, steps: {} })).map((job) => job.name)).toEqual([
       "md-churn-data-3f2a9c1b0d4e-preprocess",
       "md-churn-data-3f2a9c1b0d4e-train",
       "md-churn-data-3f2a9c1b0d4e-evaluate",
@@ -126,7 +133,7 @@ describe("the training pipeline's execution input", () => {
   it("writes every output under the run's folder, never under inbox/", () => {
     const input = inputFor("table");
 
-    const outputs = [...Object.values(input.paths), input.batch.input];
+    const outputs = [...Object.values(input.paths), input.batch?.input ?? ""];
 
     for (const location of outputs)
       expect(location).toMatch(/^(s3:\/\/modeldrop-data\/)?runs\/churn-data-3f2a9c1b0d4e\//);
