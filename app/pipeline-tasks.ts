@@ -26,6 +26,8 @@ import { type Approval, approvalForNewVersion, schemaFromProfile } from "../core
 import { Profile } from "../core/report/index.js";
 import type { Gate, Run } from "../core/run-record.js";
 import type { Step } from "../core/runs.js";
+import { parseS3Uri } from "../core/s3-uri.js";
+import { tarGzFileNames } from "../core/tar.js";
 import type { Ports } from "./ports.js";
 import { writeRunReport } from "./report.js";
 
@@ -57,12 +59,46 @@ export async function copyInput(
   return { input: state.paths.input };
 }
 
+class ModelEmpty extends Error {
+  override readonly name = "ModelEmpty";
+}
+
+/** An archive this small may hold nothing; a larger one holds something. */
+const EMPTY_ARCHIVE_BYTES = 4096;
+
+/**
+ * SageMaker packs /opt/ml/model whatever it holds: a user's train.py that saved nothing gives
+ * an empty model.tar.gz, which would only fail later, less clearly.
+ */
+async function checkTrainedModel(ports: Pick<Ports, "objects">, uri: string, entryPoint: string) {
+  const { bucket, key } = parseS3Uri(uri);
+  const head = await ports.objects.head(bucket, key);
+  if (!head || head.size > EMPTY_ARCHIVE_BYTES) return;
+  const archive = await ports.objects.getBuffer(bucket, key);
+  if (archive && tarGzFileNames(archive).length === 0)
+    throw new ModelEmpty(
+      `${entryPoint} saved nothing in /opt/ml/model (SM_MODEL_DIR), so there is no model to evaluate or register`,
+    );
+}
+
+/** The training script's name from its JSON-encoded sagemaker_program hyperparameter. */
+function entryPoint(program: string | undefined): string {
+  try {
+    return String(JSON.parse(program ?? '"train.py"'));
+  } catch {
+    return program ?? "train.py";
+  }
+}
+
 /** Records the step a run is entering and the times of the jobs finished so far. */
 export async function recordProgress(
-  ports: Pick<Ports, "runs">,
+  ports: Pick<Ports, "runs" | "objects">,
   step: Step | string,
   state: PipelineState,
 ): Promise<{ recorded: boolean }> {
+  const model = StepSummaries.safeParse(state.steps ?? {}).data?.train?.model;
+  if (step === "evaluate" && state.kind !== "predict" && state.userCode && model)
+    await checkTrainedModel(ports, model, entryPoint(state.hyperParameters.sagemaker_program));
   const fields: Partial<Run> = { status: "RUNNING", step, steps: stepTimings(state) };
   if (step === "copy-input") {
     // The first step: what the run will be built from.

@@ -102,6 +102,10 @@ export function buildNotice(run: Run, now: Date = new Date()): Notice {
   }
   const metrics = metricLine(run);
   if (metrics) lines.push(metrics);
+  if (run.code)
+    lines.push(
+      `Code: ${run.code.name} version ${run.code.version} (sha256 ${run.code.sha256.slice(0, 12)})`,
+    );
   if (run.model?.version !== undefined && run.status !== "SUCCEEDED")
     lines.push(`Model: ${run.model.name} version ${run.model.version} (${run.model.approval})`);
   if (Number.isFinite(started) && Number.isFinite(ended))

@@ -282,6 +282,8 @@ export function describeFailure(state: PipelineState): Failure {
     );
     if (step === "processing" && failedJob) step = failedJob[0];
   }
+  // The training job succeeded but left no model: the train step is at fault, not evaluate.
+  if (error === "ModelEmpty") step = "train";
   const failure: Failure = { step, error, reason };
   const log = jobLogLocation(state.runId, step);
   if (log) failure.log = log;

@@ -37,23 +37,13 @@ function normalised(name: string): string {
   return name.replace(/^(\.\/)+/, "");
 }
 
-/**
- * The member's bytes, or undefined when the archive does not hold it. Throws when the archive is
- * not gzip or unpacks past `maxUnpackedBytes` (zlib's RangeError), so a huge model cannot
- * exhaust the function's memory.
- */
-export function tarGzMember(
-  archive: Buffer,
-  name: string,
-  maxUnpackedBytes = 256 * 1024 * 1024,
-): Buffer | undefined {
-  const tar = gunzipSync(archive, { maxOutputLength: maxUnpackedBytes });
-  const wanted = normalised(name);
+/** The regular files of an unpacked tar, in order, with long (GNU and pax) names resolved. */
+function* regularFiles(tar: Buffer): Generator<{ name: string; data: Buffer }> {
   let longName: string | undefined;
   let offset = 0;
   while (offset + BLOCK <= tar.length) {
     const header = tar.subarray(offset, offset + BLOCK);
-    if (header.every((byte) => byte === 0)) return undefined;
+    if (header.every((byte) => byte === 0)) return;
     const size = entrySize(header);
     const type = field(header, 156, 1) || "0";
     const dataStart = offset + BLOCK;
@@ -69,9 +59,31 @@ export function tarGzMember(
     }
     const prefix = field(header, 345, 155);
     const headerName = prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100);
-    const entryName = normalised(longName ?? headerName);
+    const name = normalised(longName ?? headerName);
     longName = undefined;
-    if ((type === "0" || type === "7") && entryName === wanted) return Buffer.from(data);
+    if (type === "0" || type === "7") yield { name, data };
   }
+}
+
+/**
+ * The member's bytes, or undefined when the archive does not hold it. Throws when the archive is
+ * not gzip or unpacks past `maxUnpackedBytes` (zlib's RangeError), so a huge model cannot
+ * exhaust the function's memory.
+ */
+export function tarGzMember(
+  archive: Buffer,
+  name: string,
+  maxUnpackedBytes = 256 * 1024 * 1024,
+): Buffer | undefined {
+  const wanted = normalised(name);
+  for (const file of regularFiles(gunzipSync(archive, { maxOutputLength: maxUnpackedBytes })))
+    if (file.name === wanted) return Buffer.from(file.data);
   return undefined;
+}
+
+/** The names of the regular files a (small) .tar.gz holds. */
+export function tarGzFileNames(archive: Buffer, maxUnpackedBytes = 1024 * 1024): string[] {
+  return [...regularFiles(gunzipSync(archive, { maxOutputLength: maxUnpackedBytes }))].map(
+    (file) => file.name,
+  );
 }

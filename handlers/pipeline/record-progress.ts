@@ -13,7 +13,7 @@ const Payload = z.object({
   state: z.unknown(),
 });
 
-export function makeHandler(deps: { ports: Pick<Ports, "runs"> }) {
+export function makeHandler(deps: { ports: Pick<Ports, "runs" | "objects"> }) {
   return lambdaHandler(Payload, (event) =>
     recordProgress(deps.ports, event.step, parsePipelineState(event.state)),
   );

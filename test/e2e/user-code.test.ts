@@ -200,6 +200,23 @@ describe("runs with the user's own scripts", { timeout: 300_000 }, () => {
     expect(emailsFor(run.id)).toHaveLength(1);
   });
 
+  it("fails a run whose train.py saves no model, saying so at the train step", async () => {
+    const folder = project("own-train", (dir) => {
+      const train = join(dir, "train.py");
+      writeFileSync(
+        train,
+        readFileSync(train, "utf8")
+          .replace('joblib.dump(model, out / "model.joblib")', 'print("forgot to save", out)')
+          .replace('shutil.copy(train / "dataset.json", out / "dataset.json")', "pass"),
+      );
+    });
+    const run = await runWith(folder, join(EXAMPLES, "breast-cancer.csv"), { target: "diagnosis" });
+
+    expect(run.status).toBe("FAILED");
+    expect(run.failure).toMatchObject({ step: "train", error: "ModelEmpty" });
+    expect(run.failure?.reason).toContain("train.py saved nothing in /opt/ml/model");
+  });
+
   it("refuses a modeldrop.json with an unknown key before anything is registered", async () => {
     const folder = project("xgboost-gated", (dir) => {
       const manifest = JSON.parse(readFileSync(join(dir, "modeldrop.json"), "utf8"));

@@ -172,10 +172,22 @@ describe("a modeldrop.json modeldrop refuses", () => {
   });
 
   it.each([
-    ["../clean.py", "must be a relative path to a .py file inside the code folder (no ., .. or empty parts)"],
-    ["lib/../../clean.py", "must be a relative path to a .py file inside the code folder (no ., .. or empty parts)"],
-    ["clean.sh", "must be a relative path to a .py file inside the code folder (no ., .. or empty parts)"],
-    ["/abs/clean.py", "must be a relative path to a .py file inside the code folder (no ., .. or empty parts)"],
+    [
+      "../clean.py",
+      "must be a relative path to a .py file inside the code folder (no ., .. or empty parts)",
+    ],
+    [
+      "lib/../../clean.py",
+      "must be a relative path to a .py file inside the code folder (no ., .. or empty parts)",
+    ],
+    [
+      "clean.sh",
+      "must be a relative path to a .py file inside the code folder (no ., .. or empty parts)",
+    ],
+    [
+      "/abs/clean.py",
+      "must be a relative path to a .py file inside the code folder (no ., .. or empty parts)",
+    ],
   ])("names the script path %s", (script, problem) => {
     const json = withStep(chain(), 1, (step) => ({ ...step, script }));
 
