@@ -97,6 +97,15 @@ function s3Output(name: string, uri: string, localPath: string): RequestPart {
   };
 }
 
+/** The AppSpecification of a user's script: bootstrap.py runs it with its arguments. */
+function scriptApp(image: string, script: string, args: string[] | undefined) {
+  return {
+    ImageUri: image,
+    ContainerEntrypoint: [...BOOTSTRAP, "--script", script],
+    ...(args?.length ? { ContainerArguments: args } : {}),
+  };
+}
+
 function channel(name: string, uri: string): RequestPart {
   return {
     ChannelName: name,
@@ -221,6 +230,11 @@ export function pipelineInput(args: {
     s3Input("entrypoint", code.bootstrap, ENTRYPOINT),
     s3Input("code", code.sourcedir, CODE),
   ];
+  /** A user's script as its job runs it: bootstrap.py from modeldrop, the code from the user. */
+  const userCodeInputs = (sourcedir: string) => [
+    s3Input("entrypoint", code.bootstrap, ENTRYPOINT),
+    s3Input("code", sourcedir, CODE),
+  ];
   const userInputs = (
     inputs: { name: string; source: string; path?: string | undefined }[] | undefined,
   ) =>
@@ -265,16 +279,8 @@ export function pipelineInput(args: {
           return {
             step: step.name,
             job,
-            app: {
-              ImageUri: job.image,
-              ContainerEntrypoint: [...BOOTSTRAP, "--script", step.script],
-              ...(step.arguments?.length ? { ContainerArguments: step.arguments } : {}),
-            },
-            inputs: [
-              s3Input("entrypoint", code.bootstrap, ENTRYPOINT),
-              s3Input("code", userSourcedir, CODE),
-              ...userInputs(step.inputs),
-            ],
+            app: scriptApp(job.image, step.script, step.arguments),
+            inputs: [...userCodeInputs(userSourcedir), ...userInputs(step.inputs)],
             outputs: (step.outputs ?? []).map((output) =>
               s3Output(
                 output.name,
@@ -316,14 +322,9 @@ export function pipelineInput(args: {
       return {
         step: "evaluate",
         job,
-        app: {
-          ImageUri: job.image,
-          ContainerEntrypoint: [...BOOTSTRAP, "--script", userEvaluate.script],
-          ...(userEvaluate.arguments?.length ? { ContainerArguments: userEvaluate.arguments } : {}),
-        },
+        app: scriptApp(job.image, userEvaluate.script, userEvaluate.arguments),
         inputs: [
-          s3Input("entrypoint", code.bootstrap, ENTRYPOINT),
-          s3Input("code", userSourcedir, CODE),
+          ...userCodeInputs(userSourcedir),
           s3Input("model", modelUri, `${PROCESSING}/model`),
           ...userInputs(userEvaluate.inputs ?? [{ name: "test", source: "preprocess/test" }]),
         ],
