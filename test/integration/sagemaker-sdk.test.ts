@@ -1,8 +1,8 @@
 // The SageMaker Python SDK (v2) against the local cloud: the calls modeldrop's users write (a
-// Session and its default bucket, an SKLearn estimator's fit and attach, a processor, a batch
-// transform), each a subcommand of test/sdk/calls.py run in .venv-sdk with only the local
-// endpoint to talk to. Every other address goes through a proxy that refuses and records it, so
-// a call home (STS's public endpoint, telemetry, an image lookup) fails the test.
+// Session and its default bucket, SKLearn, PyTorch and XGBoost estimators' fit, attach, the
+// processors, a batch transform), each a subcommand of test/sdk/calls.py run in .venv-sdk with
+// only the local endpoint to talk to. Every other address goes through a proxy that refuses and
+// records it, so a call home (STS's public endpoint, telemetry, an image lookup) fails the test.
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -11,7 +11,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import {
+  CloudWatchLogsClient,
+  DescribeLogStreamsCommand,
+  GetLogEventsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import {
   CreateBucketCommand,
+  GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -36,13 +42,17 @@ let cloud: LocalCloud;
 let config: ClientConfig;
 let cleanup: () => Promise<void>;
 let s3: S3Client;
+let logs: CloudWatchLogsClient;
 let folder: string;
 let outside: { server: Server; attempts: string[] };
 
-/** The rows both the training job and the processing job read: two features and a 0/1 label. */
-function trainingRows(): string {
+/**
+ * The rows the training and processing jobs read: two features and a 0/1 label. `from` shifts
+ * the sequence, for a validation set that is not the training set.
+ */
+function trainingRows(from = 0): string {
   const rows = ["x1,x2,y"];
-  for (let i = 0; i < 60; i += 1) {
+  for (let i = from; i < from + 60; i += 1) {
     const y = i % 2;
     rows.push(`${(y * 2 + Math.sin(i)).toFixed(3)},${(Math.cos(i) - y).toFixed(3)},${y}`);
   }
@@ -112,6 +122,27 @@ async function sdk(call: string, ...args: string[]): Promise<Record<string, unkn
   return JSON.parse(line.slice("RESULT ".length)) as Record<string, unknown>;
 }
 
+/** A job's log as CloudWatch Logs has it: the lines of its one stream (`<job>/algo-1-<time>`). */
+async function logLines(group: string, job: string): Promise<string[]> {
+  const streams = await logs.send(
+    new DescribeLogStreamsCommand({ logGroupName: group, logStreamNamePrefix: `${job}/` }),
+  );
+  const events = await logs.send(
+    new GetLogEventsCommand({
+      logGroupName: group,
+      logStreamName: streams.logStreams?.[0]?.logStreamName,
+      startFromHead: true,
+    }),
+  );
+  return events.events?.map((e) => e.message ?? "") ?? [];
+}
+
+async function trainingJob(name: unknown) {
+  return new SageMakerClient(config).send(
+    new DescribeTrainingJobCommand({ TrainingJobName: String(name) }),
+  );
+}
+
 async function objectKeys(uri: string): Promise<string[]> {
   const { bucket, key } = parseS3Uri(uri);
   const listing = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
@@ -123,6 +154,7 @@ beforeAll(async () => {
   execFileSync("bash", [join(ROOT, "test", "sdk", "setup-venv.sh")], { stdio: "inherit" });
   ({ cloud, config, cleanup } = await startTestCloud());
   s3 = new S3Client({ ...config, forcePathStyle: true });
+  logs = new CloudWatchLogsClient(config);
   outside = await refusingProxy();
   folder = mkdtempSync(join(tmpdir(), "sagemaker-sdk-"));
   writeFileSync(join(folder, "train.csv"), trainingRows());
@@ -145,6 +177,13 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: INPUTS }));
   await s3.send(
     new PutObjectCommand({ Bucket: INPUTS, Key: "tables/train.csv", Body: trainingRows() }),
+  );
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: INPUTS,
+      Key: "validation/validation.csv",
+      Body: trainingRows(60),
+    }),
   );
   await s3.send(
     new PutObjectCommand({ Bucket: INPUTS, Key: "rows/rows.csv", Body: "2.1,-1.2\n-0.3,0.4\n" }),
@@ -182,10 +221,7 @@ describe("an SKLearn estimator on the local cloud", () => {
   }, 300_000);
 
   it("fit() returns once the training job has completed, with the model artifact in S3", async () => {
-    const sagemaker = new SageMakerClient(config);
-    const job = await sagemaker.send(
-      new DescribeTrainingJobCommand({ TrainingJobName: String(fitted.jobName) }),
-    );
+    const job = await trainingJob(fitted.jobName);
 
     expect(job.TrainingJobStatus).toBe("Completed");
     expect(fitted.modelData).toBe(job.ModelArtifacts?.S3ModelArtifacts);
@@ -227,6 +263,77 @@ describe("an SKLearn estimator on the local cloud", () => {
   }, 240_000);
 });
 
+// The toolkit passes the hyperparameters sorted by name (`--batch-size 8 --epochs 1`); each
+// script echoes its arguments first. fit() takes about 45 s for an 8 s job (importing torch):
+// the SDK first asks for the job's status after 5 s, then only every 30 s.
+describe("a PyTorch estimator on the local cloud", () => {
+  let fitted: Record<string, unknown>;
+
+  beforeAll(async () => {
+    fitted = await sdk("fit-pytorch", "--input", `s3://${INPUTS}/tables/`);
+  }, 300_000);
+
+  it("fit() returns once the training job has completed, with model.pth in model.tar.gz", async () => {
+    const job = await trainingJob(fitted.jobName);
+
+    expect(job.TrainingJobStatus).toBe("Completed");
+    expect(fitted.modelData).toBe(job.ModelArtifacts?.S3ModelArtifacts);
+    expect(fitted.modelFiles).toEqual(["model.pth"]);
+    expect(job.FinalMetricDataList?.map((m) => m.MetricName)).toEqual(["train:loss"]);
+  });
+
+  it("fit() gives the script its hyperparameters as arguments, and the script trains one epoch", async () => {
+    const lines = await logLines("/aws/sagemaker/TrainingJobs", String(fitted.jobName));
+
+    expect(fitted.hyperparameters).toEqual({ epochs: "1", "batch-size": "8" });
+    expect(lines).toContain("arguments: --batch-size 8 --epochs 1");
+    expect(lines.filter((line) => /^epoch=\d+ loss=[0-9.]+$/.test(line))).toEqual([
+      expect.stringMatching(/^epoch=1 /),
+    ]);
+  });
+
+  it("fit() with instance_count=2 raises the job's failure instead of running one instance", async () => {
+    const refused = await sdk("fit-two-instances", "--input", `s3://${INPUTS}/tables/`);
+
+    expect(refused).toMatchObject({ error: "UnexpectedStatusException", status: "Failed" });
+    expect(String(refused.message)).toContain(
+      "ClientError: the local cloud runs one instance per job; InstanceCount 2 needs AWS",
+    );
+    expect((await trainingJob(refused.jobName)).TrainingJobStatus).toBe("Failed");
+  }, 240_000);
+});
+
+describe("an XGBoost estimator on the local cloud", () => {
+  let fitted: Record<string, unknown>;
+
+  beforeAll(async () => {
+    fitted = await sdk(
+      "fit-xgboost",
+      "--input",
+      `s3://${INPUTS}/tables/`,
+      "--validation",
+      `s3://${INPUTS}/validation/`,
+    );
+  }, 300_000);
+
+  it("fit() returns once the training job has completed, with xgboost-model in model.tar.gz", async () => {
+    const job = await trainingJob(fitted.jobName);
+
+    expect(job.TrainingJobStatus).toBe("Completed");
+    expect(fitted.modelData).toBe(job.ModelArtifacts?.S3ModelArtifacts);
+    expect(fitted.modelFiles).toEqual(["xgboost-model"]);
+    expect(job.FinalMetricDataList?.map((m) => m.MetricName)).toEqual(["validation:logloss"]);
+  });
+
+  it("fit() gives the script its hyperparameters as arguments and both channels", async () => {
+    const lines = await logLines("/aws/sagemaker/TrainingJobs", String(fitted.jobName));
+
+    expect(fitted.hyperparameters).toEqual({ "num-round": "5", "max-depth": "2" });
+    expect(lines).toContain("arguments: --max-depth 2 --num-round 5");
+    expect(lines.filter((line) => line.includes("validation-logloss:"))).toHaveLength(5);
+  });
+});
+
 describe("SageMaker Python SDK processors on the local cloud", () => {
   it("SKLearnProcessor.run() runs the script and uploads what it writes", async () => {
     const processed = await sdk("process", "--input", `s3://${INPUTS}/tables/`);
@@ -244,6 +351,24 @@ describe("SageMaker Python SDK processors on the local cloud", () => {
     expect(await objectKeys(String(processed.output))).toEqual([
       `${parseS3Uri(String(processed.output)).key}/summary.csv`,
     ]);
+  }, 240_000);
+
+  // The source dir's requirements.txt pins joblib at the .venv's version, so the local cloud
+  // runs the job on the .venv and runproc.sh's `pip install -r requirements.txt` finds it there.
+  it("PyTorchProcessor.run() installs the source dir's requirements.txt, then runs the script with its arguments", async () => {
+    const processed = await sdk("pytorch-process", "--input", `s3://${INPUTS}/tables/`);
+
+    const { bucket, key } = parseS3Uri(`${String(processed.output)}/head.csv`);
+    const head = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(await head.Body?.transformToString()).toBe(
+      `${trainingRows().split("\n").slice(0, 6).join("\n")}\n`,
+    );
+    const lines = await logLines("/aws/sagemaker/ProcessingJobs", String(processed.jobName));
+    expect(lines).toContainEqual(expect.stringMatching(/^requirements\.txt: /));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^Requirement already satisfied: joblib==1\.6\.0/),
+    );
+    expect(lines).toContain("kept 5 rows with joblib 1.6.0 at hand");
   }, 240_000);
 });
 

@@ -6,25 +6,66 @@ last line it prints: ``RESULT`` and a JSON object with what a user would look at
 """
 
 import argparse
+import io
 import json
+import os
 import sys
+import tarfile
 from pathlib import Path
 
 import boto3
 import sagemaker
 from botocore.exceptions import ClientError
+from sagemaker.exceptions import UnexpectedStatusException
 from sagemaker.processing import FrameworkProcessor, ProcessingInput, ProcessingOutput
+from sagemaker.pytorch import PyTorch, PyTorchProcessor
+from sagemaker.s3 import S3Downloader
 from sagemaker.sklearn import SKLearn
 from sagemaker.sklearn.processing import SKLearnProcessor
+from sagemaker.xgboost import XGBoost
 
 CODE = Path(__file__).parent / "code"
 ROLE = "arn:aws:iam::000000000000:role/modeldrop-sagemaker"
 FRAMEWORK_VERSION = "1.2-1"
+PYTORCH_VERSION = "2.5.1"
+PYTORCH_PY_VERSION = "py311"
+XGBOOST_VERSION = "1.7-1"
 INSTANCE_TYPE = "ml.m5.large"
 
 
 def user_hyperparameters(estimator):
     return {k: v for k, v in estimator.hyperparameters().items() if not k.startswith("sagemaker_")}
+
+
+def model_files(session, model_data):
+    """The files in the job's model.tar.gz, as a user who downloads and opens it sees them."""
+    archive = S3Downloader.read_bytes(model_data, sagemaker_session=session)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        return sorted(os.path.normpath(m.name) for m in tar.getmembers() if m.isfile())
+
+
+def trained(session, estimator):
+    return {
+        "jobName": estimator.latest_training_job.name,
+        "modelData": estimator.model_data,
+        "modelFiles": model_files(session, estimator.model_data),
+        "hyperparameters": user_hyperparameters(estimator),
+    }
+
+
+def pytorch_estimator(session, instance_count):
+    return PyTorch(
+        entry_point="train_torch.py",
+        source_dir=str(CODE / "torch"),
+        framework_version=PYTORCH_VERSION,
+        py_version=PYTORCH_PY_VERSION,
+        instance_type=INSTANCE_TYPE,
+        instance_count=instance_count,
+        role=ROLE,
+        hyperparameters={"epochs": 1, "batch-size": 8},
+        metric_definitions=[{"Name": "train:loss", "Regex": r"loss=([0-9.]+)"}],
+        sagemaker_session=session,
+    )
 
 
 def session_call(session, _args):
@@ -61,6 +102,44 @@ def fit_call(session, args):
         "modelData": estimator.model_data,
         "hyperparameters": user_hyperparameters(estimator),
     }
+
+
+def fit_pytorch_call(session, args):
+    estimator = pytorch_estimator(session, instance_count=1)
+    estimator.fit({"training": args.input})
+    return trained(session, estimator)
+
+
+def fit_xgboost_call(session, args):
+    estimator = XGBoost(
+        entry_point="train_xgb.py",
+        source_dir=str(CODE / "xgboost"),
+        framework_version=XGBOOST_VERSION,
+        instance_type=INSTANCE_TYPE,
+        instance_count=1,
+        role=ROLE,
+        hyperparameters={"num-round": 5, "max-depth": 2},
+        metric_definitions=[
+            {"Name": "validation:logloss", "Regex": r"validation-logloss:([0-9.]+)"}
+        ],
+        sagemaker_session=session,
+    )
+    estimator.fit({"train": args.input, "validation": args.validation})
+    return trained(session, estimator)
+
+
+def fit_two_instances_call(session, args):
+    estimator = pytorch_estimator(session, instance_count=2)
+    try:
+        estimator.fit({"training": args.input})
+    except UnexpectedStatusException as error:
+        return {
+            "jobName": estimator.latest_training_job.name,
+            "error": type(error).__name__,
+            "status": error.actual_status,
+            "message": str(error),
+        }
+    return {"jobName": estimator.latest_training_job.name, "error": None}
 
 
 def attach_call(session, args):
@@ -119,6 +198,26 @@ def framework_process_call(session, args):
     return {"jobName": processor.latest_job.job_name, "output": output}
 
 
+def pytorch_process_call(session, args):
+    output = f"s3://{session.default_bucket()}/sdk/head"
+    processor = PyTorchProcessor(
+        framework_version=PYTORCH_VERSION,
+        py_version=PYTORCH_PY_VERSION,
+        role=ROLE,
+        instance_type=INSTANCE_TYPE,
+        instance_count=1,
+        sagemaker_session=session,
+    )
+    processor.run(
+        code="prep.py",
+        source_dir=str(CODE / "prep"),
+        inputs=[ProcessingInput(source=args.input, destination="/opt/ml/processing/input/data")],
+        outputs=[ProcessingOutput(source="/opt/ml/processing/output", destination=output)],
+        arguments=["--rows", "5"],
+    )
+    return {"jobName": processor.latest_job.job_name, "output": output}
+
+
 def transform_call(session, args):
     estimator = SKLearn.attach(args.job_name, sagemaker_session=session)
     output = f"s3://{session.default_bucket()}/sdk/predictions"
@@ -132,9 +231,13 @@ def transform_call(session, args):
 CALLS = {
     "session": session_call,
     "fit": fit_call,
+    "fit-pytorch": fit_pytorch_call,
+    "fit-xgboost": fit_xgboost_call,
+    "fit-two-instances": fit_two_instances_call,
     "attach": attach_call,
     "process": process_call,
     "framework-process": framework_process_call,
+    "pytorch-process": pytorch_process_call,
     "transform": transform_call,
 }
 
@@ -144,13 +247,17 @@ def parse_args(argv):
     parser.add_argument("call", choices=sorted(CALLS))
     parser.add_argument("--train-csv", help="fit: the local CSV to upload and train on")
     parser.add_argument("--job-name", help="attach, transform: the training job")
-    parser.add_argument("--input", help="process, transform: the S3 URI of the input")
+    parser.add_argument(
+        "--input", help="the S3 URI of the input: the training channel, or what is processed"
+    )
+    parser.add_argument("--validation", help="fit-xgboost: the S3 URI of the validation channel")
     return parser.parse_args(argv)
 
 
 def main(args):
     result = CALLS[args.call](sagemaker.Session(), args)
-    print("RESULT " + json.dumps(result), flush=True)
+    # On a line of its own: the SDK's job progress (a failed job's status line) ends without one.
+    print("\nRESULT " + json.dumps(result), flush=True)
     return 0
 
 
