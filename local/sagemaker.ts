@@ -316,13 +316,6 @@ export class SageMakerService implements JsonService {
     const stream = `${record.name}/algo-1-${Math.floor(start)}`;
     const log = { group: LOG_GROUP[record.kind], stream };
     if (view.fallback) this.options.logs.append(log.group, stream, view.fallback);
-    // The local environment stands in for whatever image the request names: say so once.
-    if (prepared.image)
-      this.options.logs.append(
-        log.group,
-        stream,
-        `modeldrop local cloud: running with ${this.options.python} in place of the image ${prepared.image}`,
-      );
     const stopping = record.describe.StoppingCondition;
     const maxRuntimeSeconds =
       isRecord(stopping) && typeof stopping.MaxRuntimeInSeconds === "number"
