@@ -21,6 +21,8 @@ export interface LaunchSettings {
   region: string;
   codeSha256: string;
   instanceDefaults?: InstanceDefaults;
+  /** Candidate training jobs a run may run at once (the Map's MaxConcurrency). */
+  parallelJobs?: number;
 }
 
 /**
@@ -95,6 +97,7 @@ function trainingInput(run: Run, userCode: UserCode | undefined, settings: Launc
     codeSha256: settings.codeSha256,
     ...(userCode ? { userCode } : {}),
     ...(settings.instanceDefaults ? { instanceDefaults: settings.instanceDefaults } : {}),
+    ...(settings.parallelJobs ? { parallelJobs: settings.parallelJobs } : {}),
   });
 }
 

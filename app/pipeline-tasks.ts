@@ -96,9 +96,12 @@ export async function recordProgress(
   step: Step | string,
   state: PipelineState,
 ): Promise<{ recorded: boolean }> {
-  const model = StepSummaries.safeParse(state.steps ?? {}).data?.train?.model;
-  if (step === "evaluate" && state.kind !== "predict" && state.userCode && model)
-    await checkTrainedModel(ports, model, entryPoint(state.hyperParameters.sagemaker_program));
+  if (step === "evaluate" && state.kind !== "predict" && state.userCode)
+    await checkTrainedModel(
+      ports,
+      state.paths.model,
+      entryPoint(state.training.candidates[0]?.hyperParameters.sagemaker_program),
+    );
   const fields: Partial<Run> = { status: "RUNNING", step, steps: stepTimings(state) };
   if (step === "copy-input") {
     // The first step: what the run will be built from.
@@ -246,7 +249,7 @@ export async function buildReport(
   ports: Pick<Ports, "runs" | "objects">,
   state: PipelineState,
 ): Promise<{ report: string }> {
-  const modelUri = StepSummaries.safeParse(state.steps ?? {}).data?.train?.model;
+  const modelUri = state.kind === "predict" ? undefined : state.paths.model;
   const report = await writeRunReport(ports, {
     runId: state.runId,
     bucket: state.bucket,

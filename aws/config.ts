@@ -29,6 +29,7 @@ const Environment = z.object({
   TRAINING_INSTANCE_TYPE: InstanceType,
   IMAGE_TRAINING_INSTANCE_TYPE: InstanceType,
   TRANSFORM_INSTANCE_TYPE: InstanceType,
+  TRAINING_PARALLEL_JOBS: z.coerce.number().int().min(1).max(20),
 });
 type Environment = z.infer<typeof Environment>;
 
@@ -73,6 +74,7 @@ function fromEnvironment(env: Environment): Config {
       trainingImages: env.IMAGE_TRAINING_INSTANCE_TYPE,
       transform: env.TRANSFORM_INSTANCE_TYPE,
     },
+    parallelJobs: env.TRAINING_PARALLEL_JOBS,
   };
   return {
     region: env.AWS_REGION,

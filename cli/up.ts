@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type LocalCloud, startLocalCloud } from "../local/cloud.js";
+import { defaultJobSlots } from "../local/sagemaker-runner.js";
 import { up as startUp, type UpSettings } from "../local/up.js";
 import { Api, CliError } from "./client.js";
 import { packageStack, provisionLocalStack, STACK_NAME } from "./local-stack.js";
@@ -18,7 +19,12 @@ import { buildCode } from "./stage-code.js";
  * over SMTP when MODELDROP_SMTP_URL is set).
  */
 function localParameters(codeSha256: string): Record<string, string> {
-  return { CodeSha256: codeSha256, NoticeEmail: process.env.MODELDROP_EMAIL ?? "you@example.com" };
+  return {
+    CodeSha256: codeSha256,
+    NoticeEmail: process.env.MODELDROP_EMAIL ?? "you@example.com",
+    // The search's candidates run as many at once as the local cloud has job slots.
+    TrainingParallelJobs: String(defaultJobSlots()),
+  };
 }
 
 /** What the packaged stack is built from; newer than the package means package again. */

@@ -4,7 +4,7 @@
  * what was running). The run keeps whatever it already recorded; this only fills the end.
  */
 import { z } from "zod";
-import { jobLogLocation, trainedModelUri } from "./pipeline-state.js";
+import { jobLogLocation } from "./pipeline-state.js";
 import type { Run } from "./run-record.js";
 
 export const ENDS_TO_RECORD = ["ABORTED", "FAILED", "TIMED_OUT"] as const;
@@ -16,9 +16,9 @@ export const EndedExecutionInput = z
     paths: z.object({
       reportKey: z.string().min(1),
       evaluationKey: z.string().min(1).optional(),
-      jobs: z.string().min(1).optional(),
+      /** The run's model archive (absent for batch predictions). */
+      model: z.string().min(1).optional(),
     }),
-    jobs: z.object({ train: z.object({ name: z.string().min(1) }).optional() }).loose(),
   })
   .loose();
 export type EndedExecutionInput = z.infer<typeof EndedExecutionInput>;
@@ -53,15 +53,12 @@ export function endFields(run: Run, end: ExecutionEnd, now: Date): Partial<Run> 
 
 /** Where the report goes and what it can read, from the execution's input. */
 export function reportSource(runId: string, input: EndedExecutionInput) {
-  const train = input.jobs.train;
   return {
     runId,
     bucket: input.bucket,
     reportKey: input.paths.reportKey,
     ...(input.paths.evaluationKey ? { evaluationKey: input.paths.evaluationKey } : {}),
-    ...(train && input.paths.jobs
-      ? { modelUri: trainedModelUri(input.paths.jobs, train.name) }
-      : {}),
+    ...(input.paths.model ? { modelUri: input.paths.model } : {}),
   };
 }
 

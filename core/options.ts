@@ -6,7 +6,15 @@
 import { z } from "zod";
 
 export const TASKS = ["binary", "multiclass", "regression", "image_classification"] as const;
-const ALGORITHMS = ["xgboost", "random_forest", "linear", "resnet18"] as const;
+export const ALGORITHMS = [
+  "xgboost",
+  "lightgbm",
+  "random_forest",
+  "extra_trees",
+  "linear",
+  "resnet18",
+] as const;
+export const PRESETS = ["fast", "balanced", "best"] as const;
 export const METRICS = [
   "accuracy",
   "precision",
@@ -90,37 +98,42 @@ export const Hyperparameters = z.strictObject({
     .min(1)
     .max(10_000)
     .optional()
-    .meta(appliesTo(["xgboost"], "most boosting rounds")),
+    .meta(appliesTo(["xgboost", "lightgbm"], "most boosting rounds")),
   early_stopping_rounds: z
     .int()
     .min(1)
     .max(1_000)
     .optional()
-    .meta(appliesTo(["xgboost"], "stop after this many rounds without a better validation score")),
+    .meta(
+      appliesTo(
+        ["xgboost", "lightgbm"],
+        "stop after this many rounds without a better validation score",
+      ),
+    ),
   max_depth: z
     .int()
     .min(1)
     .max(64)
     .optional()
-    .meta(appliesTo(["xgboost", "random_forest"], "deepest tree")),
+    .meta(appliesTo(["xgboost", "lightgbm", "random_forest", "extra_trees"], "deepest tree")),
   learning_rate: z
     .number()
     .gt(0)
     .max(10)
     .optional()
-    .meta(appliesTo(["xgboost", "resnet18"], "step size (eta for xgboost)")),
+    .meta(appliesTo(["xgboost", "lightgbm", "resnet18"], "step size (eta for xgboost)")),
   subsample: z
     .number()
     .gt(0)
     .max(1)
     .optional()
-    .meta(appliesTo(["xgboost"], "row sample per tree")),
+    .meta(appliesTo(["xgboost", "lightgbm"], "row sample per tree")),
   colsample_bytree: z
     .number()
     .gt(0)
     .max(1)
     .optional()
-    .meta(appliesTo(["xgboost"], "column sample per tree")),
+    .meta(appliesTo(["xgboost", "lightgbm"], "column sample per tree")),
   min_child_weight: z
     .number()
     .min(0)
@@ -132,25 +145,39 @@ export const Hyperparameters = z.strictObject({
     .min(0)
     .max(1_000_000)
     .optional()
-    .meta(appliesTo(["xgboost"], "L2 penalty")),
+    .meta(appliesTo(["xgboost", "lightgbm"], "L2 penalty")),
   reg_alpha: z
     .number()
     .min(0)
     .max(1_000_000)
     .optional()
-    .meta(appliesTo(["xgboost"], "L1 penalty")),
+    .meta(appliesTo(["xgboost", "lightgbm"], "L1 penalty")),
   n_estimators: z
     .int()
     .min(1)
     .max(5_000)
     .optional()
-    .meta(appliesTo(["random_forest"], "number of trees")),
+    .meta(appliesTo(["random_forest", "extra_trees"], "number of trees")),
   min_samples_leaf: z
     .int()
     .min(1)
     .max(100_000)
     .optional()
-    .meta(appliesTo(["random_forest"], "fewest rows in a leaf")),
+    .meta(appliesTo(["lightgbm", "random_forest", "extra_trees"], "fewest rows in a leaf")),
+  num_leaves: z
+    .int()
+    .min(2)
+    .max(131_072)
+    .optional()
+    .meta(appliesTo(["lightgbm"], "most leaves in a tree")),
+  max_features: z
+    .number()
+    .gt(0)
+    .max(1)
+    .optional()
+    .meta(
+      appliesTo(["random_forest", "extra_trees"], "share of the features each split considers"),
+    ),
   regularization: z
     .number()
     .gt(0)
@@ -194,7 +221,32 @@ export const RunOptions = z.strictObject({
     .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, "must be 1-63 letters, digits and hyphens")
     .optional()
     .describe("registry name; a slug of the file name when absent"),
-  algorithm: z.enum(ALGORITHMS).optional().describe("xgboost for tables, resnet18 for images"),
+  algorithm: z
+    .enum(ALGORITHMS)
+    .optional()
+    .describe(
+      "train this one candidate (still tuned within the budget); tables search several when absent, images use resnet18",
+    ),
+  preset: z
+    .enum(PRESETS)
+    .optional()
+    .describe(
+      "how hard to search: fast (2 candidates, defaults only), balanced (the default: 4 candidates, tuned, ensembled), best (5 candidates, a long search)",
+    ),
+  timeBudgetSeconds: z
+    .int()
+    .min(10)
+    .max(86_400)
+    .optional()
+    .describe("wall-clock budget of the whole search; the preset's when absent (60, 120, 900 s)"),
+  maxParallelJobs: z
+    .int()
+    .min(1)
+    .max(20)
+    .optional()
+    .describe(
+      "candidate training jobs run at once (bounded by the deployment's limit and, locally, the cores)",
+    ),
   hyperparameters: Hyperparameters.optional(),
   ignoreColumns: z.array(columnName).max(1_000).optional().describe("columns never used"),
   split: z

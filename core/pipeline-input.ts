@@ -3,10 +3,17 @@
  * when the run starts and derived only from the run (no clock, no randomness), so starting the
  * same run twice gives the same input and Step Functions answers idempotently.
  */
+import type { z } from "zod";
 import containers from "../ml/modeldrop_ml/containers.json" with { type: "json" };
+import presets from "../ml/modeldrop_ml/presets.json" with { type: "json" };
 import { type CodeManifest, frameworkImageUri } from "./code-manifest.js";
-import type { Hyperparameters, RunOptions } from "./options.js";
-import { type ProcessingItem, type TrainingState, trainedModelUri } from "./pipeline-state.js";
+import { Hyperparameters, type RunOptions } from "./options.js";
+import {
+  type ProcessingItem,
+  type TrainingCandidate,
+  type TrainingState,
+  trainedModelUri,
+} from "./pipeline-state.js";
 import type { DatasetKind, JobKind } from "./run-record.js";
 import { defaultModelName, fileName, jobName } from "./runs.js";
 
@@ -119,16 +126,64 @@ function channel(name: string, uri: string): RequestPart {
   };
 }
 
-/** Hyperparameters as SageMaker takes them: a map of strings, plus the script-mode entries. */
-function builtInHyperParameters(options: RunOptions, sourcedir: string): Record<string, string> {
+/** Candidate jobs at once when the deployment sets no limit of its own (the account's quota may be lower). */
+export const DEFAULT_PARALLEL_JOBS = 4;
+
+/** The algorithms each hyperparameter applies to (the options schema's `algorithms`). */
+function appliesTo(name: string): string[] {
+  const shape: Record<string, z.ZodType> = Hyperparameters.shape;
+  const meta = shape[name]?.meta() as { algorithms?: string[] } | undefined;
+  return meta?.algorithms ?? [];
+}
+
+/** The algorithms a built-in run trains: the one `algorithm` pins, resnet18 for images, else the preset's. */
+export function candidateAlgorithms(options: RunOptions, kind: DatasetKind): string[] {
+  if (options.algorithm) return [options.algorithm];
+  if (kind === "images") return ["resnet18"];
+  return presets.presets[options.preset ?? (presets.default as keyof typeof presets.presets)]
+    .tabular;
+}
+
+/**
+ * Each candidate's share of the budget: the candidates run `slots` at a time, so the whole
+ * search ends within the budget when each stays within its share (and never under presets.json's
+ * floor).
+ */
+export function candidateSeconds(budget: number, candidates: number, slots: number): number {
+  const rounds = Math.ceil(candidates / Math.max(1, Math.min(slots, candidates)));
+  return Math.max(presets.min_candidate_seconds, Math.floor(budget / rounds));
+}
+
+/**
+ * A candidate's hyperparameters as SageMaker takes them (a map of strings, plus the script-mode
+ * entries): the search's settings, and the hyperparameters the run pins that apply to it.
+ * A pinned hyperparameter goes to every candidate it applies to; one that applies to none goes
+ * to the first, whose job then refuses it by name.
+ */
+function builtInHyperParameters(
+  options: RunOptions,
+  sourcedir: string,
+  algorithm: string,
+  seconds: number | undefined,
+  first: boolean,
+  algorithms: string[],
+): Record<string, string> {
   const values: Record<string, string> = {
     sagemaker_program: "train.py",
     sagemaker_submit_directory: sourcedir,
+    algorithm,
   };
-  if (options.algorithm) values.algorithm = options.algorithm;
+  if (options.preset) values.preset = options.preset;
+  if (seconds !== undefined) values.time_budget_seconds = String(seconds);
+  if (options.metric) values.metric = options.metric;
   const hyperparameters: Hyperparameters = options.hyperparameters ?? {};
-  for (const [name, value] of Object.entries(hyperparameters))
-    if (value !== undefined) values[name] = String(value);
+  for (const [name, value] of Object.entries(hyperparameters)) {
+    if (value === undefined) continue;
+    const targets = appliesTo(name);
+    const applies = targets.includes(algorithm);
+    const appliesToNone = !algorithms.some((candidate) => targets.includes(candidate));
+    if (applies || (appliesToNone && first)) values[name] = String(value);
+  }
   return values;
 }
 
@@ -164,6 +219,8 @@ export function pipelineInput(args: {
   codeSha256: string;
   userCode?: UserCode;
   instanceDefaults?: InstanceDefaults;
+  /** The deployment's limit on candidate training jobs at once (locally: the job slots). */
+  parallelJobs?: number;
 }): PipelineInput {
   const { runId, bucket, region, options, kind, userCode } = args;
   const manifest = userCode?.manifest;
@@ -247,7 +304,6 @@ export function pipelineInput(args: {
     );
 
   const jobs = {
-    train: spec("train", "training", manifest?.train.instanceType, frameworkImage("training")),
     transform: spec(
       "transform",
       "transform",
@@ -255,7 +311,92 @@ export function pipelineInput(args: {
       frameworkImage("inference"),
     ),
   };
-  const modelUri = trainedModelUri(paths.jobs, jobs.train.name);
+
+  // The training jobs: a user's train.py, or the candidates of modeldrop's search.
+  const algorithms = manifest ? [] : candidateAlgorithms(options, kind);
+  const maxParallel = Math.max(
+    1,
+    Math.min(
+      options.maxParallelJobs ?? Number.POSITIVE_INFINITY,
+      args.parallelJobs ?? DEFAULT_PARALLEL_JOBS,
+    ),
+  );
+  const preset =
+    presets.presets[options.preset ?? (presets.default as keyof typeof presets.presets)];
+  const budgetSeconds = options.timeBudgetSeconds ?? preset.budget_seconds;
+  const share =
+    kind === "images" ? undefined : candidateSeconds(budgetSeconds, algorithms.length, maxParallel);
+  const candidates: TrainingCandidate[] =
+    manifest && userSourcedir
+      ? [
+          {
+            step: "train",
+            job: spec("train", "training", manifest.train.instanceType, frameworkImage("training")),
+            hyperParameters: userHyperParameters(manifest, userSourcedir),
+            optional: false,
+          },
+        ]
+      : algorithms.map((algorithm, i) => {
+          // One job keeps the step's plain name; a search names each job by its algorithm.
+          const step =
+            algorithms.length === 1 ? "train" : `train-${algorithm.replaceAll("_", "-")}`;
+          const job = spec(step, "training", undefined);
+          return {
+            step,
+            algorithm,
+            job: {
+              ...job,
+              // the job's own limit: its share of the budget, with room to load, refit and save
+              maxRuntimeSeconds:
+                runtimes.training ??
+                (share === undefined ? job.maxRuntimeSeconds : share * 2 + 900),
+            },
+            hyperParameters: builtInHyperParameters(
+              options,
+              code.sourcedir,
+              algorithm,
+              share,
+              i === 0,
+              algorithms,
+            ),
+            optional: algorithms.length > 1,
+          };
+        });
+  const selection: ProcessingItem | undefined = manifest
+    ? undefined
+    : (() => {
+        const job = spec("select", "processing", undefined);
+        return {
+          step: "select",
+          job,
+          app: {
+            ImageUri: job.image,
+            ContainerEntrypoint: [
+              ...BOOTSTRAP,
+              "--job",
+              "select",
+              ...(options.preset ? ["--preset", options.preset] : []),
+            ],
+          },
+          inputs: [
+            ...modeldropInputs,
+            // every candidate's model.tar.gz that exists (a failed one left none)
+            ...candidates.map((candidate) =>
+              s3Input(
+                candidate.step,
+                s3(`${root}/jobs/${candidate.job.name}/output/`),
+                `${PROCESSING}/input/candidates/${candidate.step}`,
+              ),
+            ),
+          ],
+          outputs: [s3Output("model", s3(`${root}/model`), `${PROCESSING}/output/model`)],
+        };
+      })();
+  const firstCandidate = candidates[0];
+  if (!firstCandidate) throw new Error("a run trains at least one model");
+  const modelUri = selection
+    ? s3(`${root}/model/model.tar.gz`)
+    : trainedModelUri(paths.jobs, firstCandidate.job.name);
 
   const builtInPreprocess: ProcessingItem = (() => {
     const job = spec("preprocess", "processing", undefined);
@@ -394,7 +535,7 @@ export function pipelineInput(args: {
     bucket,
     dataset: { name, kind },
     source: args.source,
-    paths,
+    paths: { ...paths, model: modelUri },
     code,
     ...(userCode && userSourcedir
       ? {
@@ -407,7 +548,13 @@ export function pipelineInput(args: {
         }
       : {}),
     processing,
-    training: { channels },
+    training: {
+      channels,
+      candidates,
+      maxParallel,
+      ...(selection ? { budgetSeconds } : {}),
+    },
+    ...(selection ? { selection } : {}),
     evaluation,
     inference:
       manifest && userSourcedir
@@ -420,10 +567,6 @@ export function pipelineInput(args: {
       manualApproval: options.manualApproval ?? false,
     },
     ...(batch ? { batch } : {}),
-    hyperParameters:
-      manifest && userSourcedir
-        ? userHyperParameters(manifest, userSourcedir)
-        : builtInHyperParameters(options, code.sourcedir),
     options,
     steps: {},
   };

@@ -14,10 +14,19 @@ import { jobName } from "./runs.js";
 const EpochMs = z.number().nonnegative();
 const JobTimes = z.object({ job: z.string(), start: EpochMs, end: EpochMs });
 
+/** A candidate training job the Map ran: its times, or the failure its Catch kept. */
+const CandidateResult = z.union([
+  JobTimes.extend({ billable: z.number().int().min(0) }),
+  z.object({ job: z.string(), failure: z.object({ Error: z.string(), Cause: z.string().optional() }) }),
+]);
+export type CandidateResult = z.infer<typeof CandidateResult>;
+
 export const StepSummaries = z.object({
   /** One entry a processing step, in the order the Map ran them. */
   processing: z.array(JobTimes).optional(),
-  train: JobTimes.extend({ billable: z.number().int().min(0), model: z.string() }).optional(),
+  /** One entry a candidate training job, in the order of `training.candidates`. */
+  train: z.array(CandidateResult).optional(),
+  select: JobTimes.optional(),
   evaluate: JobTimes.optional(),
   transform: JobTimes.optional(),
 });
@@ -53,6 +62,20 @@ export const ProcessingItem = z.object({
   outputs: z.array(RequestPart),
 });
 export type ProcessingItem = z.infer<typeof ProcessingItem>;
+
+/**
+ * One training job of the run's search (a candidate algorithm), or the one job a pinned
+ * algorithm, an image run or a user's train.py runs. `optional`: the run goes on without it when
+ * it fails (the select job compares the others).
+ */
+export const TrainingCandidate = z.object({
+  step: z.string().min(1),
+  algorithm: z.string().optional(),
+  job: JobSpec,
+  hyperParameters: z.record(z.string(), z.string()),
+  optional: z.boolean(),
+});
+export type TrainingCandidate = z.infer<typeof TrainingCandidate>;
 
 /** The quality gate a user's modeldrop.json sets on their evaluation.json. */
 export const UserGate = z.object({
@@ -95,6 +118,8 @@ export const TrainingState = z.object({
     validationChannel: z.string(),
     test: z.string(),
     jobs: z.string(),
+    /** The run's model: the select job's choice, or a user's training job's artifact. */
+    model: z.string(),
     evaluation: z.string(),
     evaluationKey: z.string(),
     predictions: z.string(),
@@ -112,13 +137,21 @@ export const TrainingState = z.object({
     })
     .optional(),
   processing: z.array(ProcessingItem).min(1),
-  training: z.object({ channels: z.array(RequestPart).min(1) }),
+  training: z.object({
+    channels: z.array(RequestPart).min(1),
+    candidates: z.array(TrainingCandidate).min(1),
+    /** Candidate jobs at once (the Map's MaxConcurrency). */
+    maxParallel: z.number().int().min(1),
+    /** The whole search's wall-clock budget, in seconds (built-in runs). */
+    budgetSeconds: z.number().int().positive().optional(),
+  }),
+  /** The select job (built-in runs): compares the candidates and writes the run's model. */
+  selection: ProcessingItem.optional(),
   evaluation: ProcessingItem.extend({ gate: UserGate.optional() }),
   /** What the SageMaker model serves with: SAGEMAKER_PROGRAM in SAGEMAKER_SUBMIT_DIRECTORY. */
   inference: z.object({ program: z.string().min(1), submitDirectory: z.string().min(1) }),
-  jobs: z.object({ train: JobSpec, transform: JobSpec }),
+  jobs: z.object({ transform: JobSpec }),
   model: z.object({ name: z.string(), sageMakerName: z.string(), manualApproval: z.boolean() }),
-  hyperParameters: z.record(z.string(), z.string()),
   /** Absent when a user's pipeline names nothing to predict on. */
   batch: Batch.optional(),
 });
@@ -164,33 +197,65 @@ export function parseTrainingState(value: unknown): TrainingState {
   return parseStored(TrainingState, value, "the training pipeline state");
 }
 
-/** Every job the state runs, by its step: processing steps, train, evaluate, transform. */
+/** Every job the state runs, by its step: processing steps, training candidates, select, evaluate, transform. */
 export function jobSpecs(state: PipelineState): Record<string, JobSpec> {
   if (state.kind === "predict") return { transform: state.jobs.transform };
   return {
     ...Object.fromEntries(state.processing.map((item) => [item.step, item.job])),
-    train: state.jobs.train,
+    ...Object.fromEntries(state.training.candidates.map((item) => [item.step, item.job])),
+    ...(state.selection ? { select: state.selection.job } : {}),
     evaluate: state.evaluation.job,
     transform: state.jobs.transform,
   };
 }
 
-const JOB_KIND: Record<string, JobKind> = { train: "training", transform: "transform" };
+/** The step of each training job, by job name. */
+function trainingSteps(state: PipelineState): Map<string, string> {
+  if (state.kind === "predict") return new Map();
+  return new Map(state.training.candidates.map((item) => [item.job.name, item.step]));
+}
 
-/** The finished jobs' times by step, in the order they ran. */
-function finishedJobs(state: PipelineState): { step: string; times: z.infer<typeof JobTimes> }[] {
+interface FinishedJob {
+  step: string;
+  kind: JobKind;
+  times: z.infer<typeof JobTimes>;
+  billable?: number;
+}
+
+/** The finished jobs' times by step, in the order they ran (failed candidates have none). */
+function finishedJobs(state: PipelineState): FinishedJob[] {
   const steps = StepSummaries.parse(state.steps ?? {});
   const processing = state.kind === "predict" ? [] : state.processing;
+  const training = trainingSteps(state);
   return [
     ...(steps.processing ?? []).flatMap((times, i) => {
       const step = processing[i]?.step;
-      return step ? [{ step, times }] : [];
+      return step ? [{ step, kind: "processing" as const, times }] : [];
     }),
-    ...(["train", "evaluate", "transform"] as const).flatMap((step) => {
+    ...(steps.train ?? []).flatMap((result) => {
+      const step = training.get(result.job);
+      return step && "billable" in result
+        ? [{ step, kind: "training" as const, times: result, billable: result.billable }]
+        : [];
+    }),
+    ...(["select", "evaluate", "transform"] as const).flatMap((step) => {
       const times = steps[step];
-      return times ? [{ step, times }] : [];
+      const kind: JobKind = step === "transform" ? "transform" : "processing";
+      return times ? [{ step, kind, times }] : [];
     }),
   ];
+}
+
+/** The candidate training jobs that failed and were left out, by step, with the error caught. */
+export function failedCandidates(state: PipelineState): { step: string; error: string; reason: string }[] {
+  if (state.kind === "predict") return [];
+  const training = trainingSteps(state);
+  return (StepSummaries.parse(state.steps ?? {}).train ?? []).flatMap((result) => {
+    if (!("failure" in result)) return [];
+    const step = training.get(result.job) ?? result.job;
+    const { error, reason } = readCause(result.failure.Error, result.failure.Cause ?? "");
+    return [{ step, error, reason }];
+  });
 }
 
 export function stepTimings(state: PipelineState): Record<string, StepTiming> {
@@ -207,18 +272,14 @@ export function stepTimings(state: PipelineState): Record<string, StepTiming> {
   return timings;
 }
 
-/** Billable use of each finished job, for the cost. */
+/** Billable use of each finished job (every training candidate's), for the cost. */
 export function jobUsage(state: PipelineState): JobUsage[] {
   const specs = jobSpecs(state);
-  const billable = StepSummaries.parse(state.steps ?? {}).train?.billable;
-  return finishedJobs(state).map(({ step, times }) => ({
+  return finishedJobs(state).map(({ step, kind, times, billable }) => ({
     step,
-    kind: JOB_KIND[step] ?? "processing",
+    kind,
     instanceType: specs[step]?.instanceType ?? "unknown",
-    seconds:
-      step === "train" && billable !== undefined
-        ? billable
-        : elapsedSeconds(times.start, times.end),
+    seconds: billable ?? elapsedSeconds(times.start, times.end),
   }));
 }
 
@@ -240,7 +301,8 @@ const STEPS_WITHOUT_JOB = new Set([
  */
 export function jobLogGroup(step: string): string | undefined {
   if (STEPS_WITHOUT_JOB.has(step)) return undefined;
-  if (step === "train") return "/aws/sagemaker/TrainingJobs";
+  // the train step, or one candidate of the search (train-xgboost); user steps cannot be named so
+  if (step === "train" || step.startsWith("train-")) return "/aws/sagemaker/TrainingJobs";
   if (step === "transform") return "/aws/sagemaker/TransformJobs";
   return "/aws/sagemaker/ProcessingJobs";
 }
@@ -248,21 +310,17 @@ export function jobLogGroup(step: string): string | undefined {
 /** What a Cause may carry: a job's Describe output, or a Lambda error (other fields ignored). */
 const CauseFields = z.object({
   ProcessingJobName: z.unknown().optional(),
+  TrainingJobName: z.unknown().optional(),
   ExitMessage: z.unknown().optional(),
   FailureReason: z.unknown().optional(),
   errorMessage: z.unknown().optional(),
 });
 
 /**
- * A caught error as the user should read it: a failed `.sync` job gives its own FailureReason
- * (and ExitMessage), a Lambda error its message, with the job's log location when there is one.
+ * A caught error's reason as the user should read it: a failed `.sync` job gives its own
+ * FailureReason (and ExitMessage), a Lambda error its message; and the job it names, if any.
  */
-export function describeFailure(state: PipelineState): Failure {
-  let step = state.failedStep ?? "unknown";
-  const caught = CaughtError.safeParse(state.failure);
-  const error = caught.success ? caught.data.Error : "Unknown";
-  const cause = caught.success ? (caught.data.Cause ?? "") : "";
-  let reason = cause || error;
+function readCause(error: string, cause: string): { error: string; reason: string; job?: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(cause);
@@ -270,21 +328,34 @@ export function describeFailure(state: PipelineState): Failure {
     parsed = undefined;
   }
   const fields = CauseFields.safeParse(parsed);
-  if (fields.success) {
-    const jobReason = [fields.data.ExitMessage, fields.data.FailureReason].find(
-      (v): v is string => typeof v === "string" && v.length > 0,
-    );
-    if (jobReason) reason = jobReason;
-    else if (typeof fields.data.errorMessage === "string") reason = fields.data.errorMessage;
-    // A job inside the processing Map: the job's name says which step it was.
-    const failedJob = Object.entries(jobSpecs(state)).find(
-      ([, spec]) => spec.name === fields.data.ProcessingJobName,
-    );
-    if (step === "processing" && failedJob) step = failedJob[0];
-  }
+  if (!fields.success) return { error, reason: cause || error };
+  const { ExitMessage, FailureReason, errorMessage, ProcessingJobName, TrainingJobName } =
+    fields.data;
+  const jobReason = [ExitMessage, FailureReason].find(
+    (v): v is string => typeof v === "string" && v.length > 0,
+  );
+  const reason = jobReason ?? (typeof errorMessage === "string" ? errorMessage : cause || error);
+  const job = [ProcessingJobName, TrainingJobName].find((v): v is string => typeof v === "string");
+  return { error, reason, ...(job ? { job } : {}) };
+}
+
+/**
+ * A caught error as the user should read it (see readCause), at the step whose job failed,
+ * with the job's log location when there is one.
+ */
+export function describeFailure(state: PipelineState): Failure {
+  let step = state.failedStep ?? "unknown";
+  const caught = CaughtError.safeParse(state.failure);
+  const read = readCause(
+    caught.success ? caught.data.Error : "Unknown",
+    caught.success ? (caught.data.Cause ?? "") : "",
+  );
+  // A job inside a Map (a processing step, a training candidate): its name says which step.
+  const failedJob = Object.entries(jobSpecs(state)).find(([, spec]) => spec.name === read.job);
+  if ((step === "processing" || step === "train") && failedJob) step = failedJob[0];
   // The training job succeeded but left no model: the train step is at fault, not evaluate.
-  if (error === "ModelEmpty") step = "train";
-  const failure: Failure = { step, error, reason };
+  if (read.error === "ModelEmpty") step = "train";
+  const failure: Failure = { step, error: read.error, reason: read.reason };
   const log = jobLogLocation(state.runId, step);
   if (log) failure.log = log;
   return failure;

@@ -32,7 +32,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-JOBS = ("preprocess", "evaluate")
+JOBS = ("preprocess", "select", "evaluate")
 MESSAGE_LIMIT = 1024
 # stderr lines kept for the message: a traceback's end, and only that, of any length of output
 STDERR_TAIL_LINES = 40

@@ -297,6 +297,11 @@ def evaluate_modeldrop_model(args: argparse.Namespace) -> dict[str, Any]:
         model_info = (
             json.loads(info_file.read_text(encoding="utf-8")) if info_file.is_file() else None
         )
+        # The select job's comparison of the candidates, for the report and the run record.
+        board_file = folder / "leaderboard.json"
+        leaderboard = (
+            json.loads(board_file.read_text(encoding="utf-8")) if board_file.is_file() else None
+        )
     progress(STEP, 1, 3, "scoring the test split")
     if model.kind == "image":
         evaluation, scored = score_images(model, args.test)
@@ -312,6 +317,7 @@ def evaluate_modeldrop_model(args: argparse.Namespace) -> dict[str, Any]:
         feature_importance=importance,
         plots=drawn,
         model_info=model_info,
+        leaderboard=leaderboard,
     )
     return evaluation
 

@@ -9,10 +9,11 @@ The rules, in the order they are applied (each decision is recorded with its rea
   values and ``multiclass`` with more; a numeric target with only whole numbers is ``binary``
   with two values and ``multiclass`` with 3–20 values (when that is at most half the rows);
   any other numeric target is ``regression``.
-* **Columns dropped**: listed in ``ignoreColumns``; empty; constant; ID-like (a value unique to
-  every row, in a text column, or in a whole-number column named like an id or counting up
-  row by row); free text (mostly unique text of long, spaced values); other text with more
-  than 50% distinct values and over 100 of them.
+* **Columns dropped**: listed in ``ignoreColumns``; empty; constant; ID-like (text distinct in
+  at least 90% of the rows, or whole numbers as nearly unique that are named like an id —
+  ``id``, ``row_id``, ``PassengerId`` — or count up row by row); free text (mostly unique text
+  of long values). Text with many levels (cities, zip codes) is kept: the boosters split on
+  its levels natively and the scikit-learn learners target-encode it out of fold.
 * **Column kinds** kept: numeric, categorical (text), boolean, datetime (expanded into day
   number, month and weekday). A text column that is at least 95% numbers is read as numeric;
   its few non-numbers become missing.
@@ -38,10 +39,16 @@ MIN_ROWS = 20
 MIN_ROWS_PER_CLASS = 5
 MAX_MISSING_TARGET_FRACTION = 0.05
 MOSTLY_NUMERIC = 0.95
+# A column whose values are distinct in at least this share of the rows is near-unique.
+NEAR_UNIQUE = 0.9
+# camelCase and PascalCase ids: PassengerId, customerID, orderKey
+ID_SUFFIX = re.compile(r"[a-z0-9](Id|ID|Key|Idx)$")
+# text with more levels than this is a high-cardinality categorical (said so in its reason)
+MANY_LEVELS = 100
 
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
 REGRESSION_METRICS = ("rmse", "mae", "r2")
-TABULAR_ALGORITHMS = ("xgboost", "random_forest", "linear")
+TABULAR_ALGORITHMS = ("xgboost", "lightgbm", "random_forest", "extra_trees", "linear")
 
 
 @dataclass
@@ -267,12 +274,17 @@ def _column_kind(name: str, column: pa.ChunkedArray, rows: int) -> tuple[str | N
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         return "datetime", "dates or timestamps"
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        if pa.types.is_integer(kind) and distinct == present and present > 1:
-            if ID_NAME.search(name):
-                return None, "ID-like: a whole number unique to every row, named like an id"
-            steps = pc.pairwise_diff(column.combine_chunks())
-            if pc.all(pc.equal(steps.drop_null(), 1)).as_py():
-                return None, "ID-like: a whole number counting up by one row by row"
+        if pa.types.is_integer(kind) and _near_unique(distinct, present):
+            share = (
+                "unique to every row"
+                if distinct == present
+                else f"{distinct / present:.0%} distinct"
+            )
+            if named_like_id(name):
+                return None, f"ID-like: whole numbers {share}, named like an id"
+            steps = pc.pairwise_diff(column.combine_chunks()).drop_null()
+            if len(steps) and pc.all(pc.greater(steps, 0)).as_py():
+                return None, f"ID-like: whole numbers {share}, counting up row by row"
         return "numeric", "numbers"
     if _is_text(kind):
         share, odd = _numeric_share(column)
@@ -280,16 +292,32 @@ def _column_kind(name: str, column: pa.ChunkedArray, rows: int) -> tuple[str | N
             return "numeric", f"{share:.1%} numbers; non-numbers such as {odd} become missing"
         if share == 1:
             return "numeric", "numbers"
-        if distinct == present and present >= MIN_ROWS:
+        if _near_unique(distinct, present) and present >= MIN_ROWS:
             lengths = pc.utf8_length(column.drop_null())
             mean_length = pc.mean(lengths).as_py() or 0
             if mean_length > 30:
                 return None, "free text (unique, long values); text features are not supported yet"
-            return None, "ID-like: a text value unique to every row"
-        if distinct > 100 and distinct > present / 2:
-            return None, f"high-cardinality text ({distinct} distinct values in {present} rows)"
+            unique = (
+                "unique to every row"
+                if distinct == present
+                else f"{distinct / present:.0%} distinct"
+            )
+            return None, f"ID-like: a text value {unique}"
+        if distinct > MANY_LEVELS:
+            return "categorical", (
+                f"text with {distinct} distinct values: the boosters split on them natively, the "
+                "other learners target-encode them (out of fold)"
+            )
         return "categorical", f"text with {distinct} distinct values"
     return None, f"unsupported type {kind}"
+
+
+def _near_unique(distinct: int, present: int) -> bool:
+    return present > 1 and (distinct == present or distinct >= NEAR_UNIQUE * present)
+
+
+def named_like_id(name: str) -> bool:
+    return bool(ID_NAME.search(name) or ID_SUFFIX.search(name))
 
 
 def infer_features(

@@ -1,4 +1,4 @@
-"""Training job: fit the model on the train channel, early-stop on the validation channel.
+"""Training job: one candidate of the run's search, or the one model a pinned algorithm names.
 
 Channels (``/opt/ml/input/data/<name>``, or ``SM_CHANNEL_<NAME>``): ``train`` and
 ``validation`` as preprocess wrote them (``data.parquet`` or ``<class>/<image>`` folders, each
@@ -6,24 +6,31 @@ with ``dataset.json``); optional ``weights`` holding a ResNet-18 state-dict file
 
 Hyperparameters arrive as SageMaker sends them: as strings in ``hyperparameters.json`` and as
 ``--name value`` command-line arguments (the training toolkit passes both; arguments win).
-``algorithm`` picks the learner (xgboost, random_forest, linear for tables; resnet18 for
-images; default xgboost or resnet18); the others are the ``hyperparameters`` run options.
+``algorithm`` picks the learner (xgboost, lightgbm, random_forest, extra_trees, linear for
+tables; resnet18 for images; default xgboost or resnet18); ``preset`` (fast, balanced, best),
+``time_budget_seconds`` (this job's share of the run's budget) and ``metric`` (what validation
+compares) steer the search (modeldrop_ml/search.py); the others are the ``hyperparameters`` run
+options, which the search keeps fixed.
 
 Writes ONE artifact to ``/opt/ml/model`` (SageMaker tars it into model.tar.gz):
 ``model.joblib`` (the whole inference pipeline), ``history.json`` (training curve),
 ``model-info.json`` (algorithm, task, target, classes, input columns and features with their
-kinds, library versions, hardware) and ``dataset.json``.
+kinds, library versions, hardware), ``dataset.json``, and for the select job ``candidate.json``
+(the validation score and its spread, the hyperparameters chosen, the trials, the time) and, for
+tables, ``oof.npz`` (the chosen trial's predictions on the validation rows).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 
 from . import env
@@ -31,12 +38,21 @@ from .artifact import ARTIFACT
 from .errors import InvalidOption, JobArgumentParser, JobFailed, run_job
 from .options import coerce_hyperparameters, options_schema
 from .progress import log, progress
-from .schema import DatasetSchema, learn_categories, model_frame
-from .tabular import encode_labels, fit_sklearn, fit_xgboost
+from .schema import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_METRICS,
+    DatasetSchema,
+    learn_categories,
+    model_frame,
+)
+from .search import DEFAULT_METRIC, Settings, presets, search
+from .tabular import encode_labels
 
 STEP = "train"
 TABULAR_DEFAULT = "xgboost"
 IMAGE_DEFAULT = "resnet18"
+# Settings of the job itself, sent among the hyperparameters as SageMaker sends everything.
+CONTROLS = ("algorithm", "preset", "time_budget_seconds", "metric")
 
 
 def _hyperparameter_specs() -> dict[str, dict[str, Any]]:
@@ -49,7 +65,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--train", type=Path, default=env.channel_dir("train"))
     parser.add_argument("--validation", type=Path, default=env.channel_dir("validation"))
     parser.add_argument("--weights", type=Path, default=env.channel_dir("weights"))
-    parser.add_argument("--algorithm", default=None)
+    for name in CONTROLS:
+        parser.add_argument(f"--{name}", default=None)
     for name in _hyperparameter_specs():
         parser.add_argument(f"--{name}", default=None)
     args = parser.parse_args(argv)
@@ -64,19 +81,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if getattr(args, name) is not None
     }
     raw = {**from_file, **from_args}
-    if args.algorithm is not None:
-        raw["algorithm"] = args.algorithm
+    for name in CONTROLS:
+        if getattr(args, name) is not None:
+            raw[name] = getattr(args, name)
+    args.controls = {name: _unquoted(raw.pop(name)) for name in CONTROLS if name in raw}
     args.raw_hyperparameters = raw
     return args
 
 
-def resolve_algorithm(raw: dict[str, str], task: str) -> tuple[str, dict[str, Any]]:
-    """Algorithm and typed hyperparameters; each must apply to the algorithm chosen."""
-    raw = dict(raw)
-    choices = options_schema()["properties"]["algorithm"]["enum"]
-    algorithm = raw.pop("algorithm", None) or (
-        IMAGE_DEFAULT if task == "image_classification" else TABULAR_DEFAULT
+def _unquoted(value: str) -> str:
+    """SageMaker's hyperparameters.json may hold JSON-encoded strings ("\"fast\"")."""
+    return value.strip().strip('"')
+
+
+def search_settings(controls: dict[str, str], task: str) -> Settings:
+    """The search's settings from the preset and the job's controls, each validated by name."""
+    table = presets()
+    name = controls.get("preset", table["default"])
+    if name not in table["presets"]:
+        raise InvalidOption("preset", f"{name!r} is not one of {', '.join(table['presets'])}")
+    preset = table["presets"][name]
+    budget = controls.get("time_budget_seconds", str(preset["budget_seconds"]))
+    try:
+        seconds = float(budget)
+    except ValueError:
+        raise InvalidOption("timeBudgetSeconds", f"{budget!r} is not a number of seconds") from None
+    if not seconds > 0:
+        raise InvalidOption("timeBudgetSeconds", f"{budget!r} must be more than 0 seconds")
+    metric = controls.get("metric", DEFAULT_METRIC.get(task, "accuracy"))
+    allowed = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+    if metric not in allowed:
+        raise InvalidOption(
+            "metric", f"{metric} does not apply to {task}; use one of {', '.join(allowed)}"
+        )
+    return Settings(
+        metric=metric,
+        trials=preset["trials"],
+        folds=preset["folds"],
+        cross_validation_below_rows=table["cross_validation_below_rows"],
+        budget_seconds=seconds,
     )
+
+
+def resolve_algorithm(
+    raw: dict[str, str], task: str, named: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Algorithm and typed hyperparameters; each must apply to the algorithm chosen."""
+    choices = options_schema()["properties"]["algorithm"]["enum"]
+    algorithm = named or (IMAGE_DEFAULT if task == "image_classification" else TABULAR_DEFAULT)
     algorithm = algorithm.strip().strip('"')
     if algorithm not in choices:
         raise InvalidOption("algorithm", f"{algorithm!r} is not one of {', '.join(choices)}")
@@ -122,7 +174,7 @@ def _report(done: int, total: int, message: str) -> None:
 
 def train_tabular(
     args: argparse.Namespace, schema: DatasetSchema, algorithm: str, hp: dict[str, Any]
-) -> tuple[Any, dict]:
+) -> tuple[Any, dict, dict]:
     progress(STEP, 0, 1, "loading the train and validation splits")
     train = pd.read_parquet(args.train / "data.parquet")
     validation = pd.read_parquet(args.validation / "data.parquet")
@@ -139,19 +191,30 @@ def train_tabular(
     del train
     valid_x = model_frame(validation, schema.features)
     del validation
+    rows = pd.concat([train_x, valid_x], ignore_index=True)
+    actual = np.concatenate([train_y, valid_y])
+    settings = search_settings(args.controls, schema.task)
     log(
-        f"training {algorithm} on {len(train_x)} rows x {train_x.shape[1]} features, validating on {len(valid_x)}"
+        f"searching {algorithm} on {len(train_x)} train + {len(valid_x)} validation rows x "
+        f"{train_x.shape[1]} features: up to {settings.trials} trials in {settings.budget_seconds:g} s, "
+        f"compared on {settings.metric}"
     )
+    gpu = algorithm == "xgboost" and env.gpu_count() > 0
     if algorithm == "xgboost":
-        gpu = env.gpu_count() > 0
         log(f"xgboost device: {'cuda' if gpu else 'cpu'}")
-        model, history = fit_xgboost(schema, train_x, train_y, valid_x, valid_y, hp, gpu, _report)
-        history["device"] = "cuda" if gpu else "cpu"
-    else:
-        model, history = fit_sklearn(schema, algorithm, train_x, train_y, valid_x, valid_y, hp)
+    found = search(schema, algorithm, hp, rows, actual, len(train_x), settings, gpu, _report)
+    ranked = found.candidate
+    log(
+        f"{algorithm}: {settings.metric} {ranked['validation']['score']:.5g} on "
+        f"{ranked['validation']['method']} after {ranked['trials']['run']} trial(s) "
+        f"(stopped by {ranked['trials']['stopped_by']}); refit on {len(actual)} rows"
+    )
+    history = found.history
+    history["device"] = "cuda" if gpu else "cpu"
     history["train_rows"] = len(train_x)
     history["validation_rows"] = len(valid_x)
-    return model, history
+    np.savez_compressed(args.model_dir / "oof.npz", actual=found.actual, predictions=found.oof)
+    return found.model, history, ranked
 
 
 def train_images(
@@ -178,6 +241,7 @@ def train_images(
             f"accuracy {record['validation_accuracy']:.3f}",
         )
 
+    started = time.monotonic()
     model, epochs_run = train_resnet18(
         args.train,
         args.validation,
@@ -197,23 +261,44 @@ def train_images(
         "pretrained_weights": weights.name if weights else None,
         "parameters": hp,
     }
-    return model, history
+    best = min(epochs_run, key=lambda record: record["validation_loss"])
+    candidate = {
+        "algorithm": "resnet18",
+        "metric": "accuracy",
+        "direction": "higher",
+        "validation": {
+            "method": "validation split",
+            "rows": None,
+            "score": best.get("validation_accuracy"),
+            "std": None,
+            "folds": [],
+        },
+        "hyperparameters": hp,
+        "trials": {"run": 1, "limit": 1, "failed": [], "stopped_by": "trials"},
+        "seconds": time.monotonic() - started,
+    }
+    return model, history, candidate
 
 
 def main(args: argparse.Namespace) -> None:
     schema = read_schema(args.train)
-    algorithm, hp = resolve_algorithm(args.raw_hyperparameters, schema.task)
+    algorithm, hp = resolve_algorithm(
+        args.raw_hyperparameters, schema.task, args.controls.get("algorithm")
+    )
     log(
         f"task {schema.task}, target {schema.target!r}, algorithm {algorithm}, hyperparameters {hp}"
     )
-    if schema.task == "image_classification":
-        model, history = train_images(args, schema, hp)
-        libraries = ["torch", "torchvision", "pillow", "numpy", "scikit-learn"]
-    else:
-        model, history = train_tabular(args, schema, algorithm, hp)
-        libraries = ["xgboost", "scikit-learn", "pandas", "pyarrow", "numpy"]
     out: Path = args.model_dir
     out.mkdir(parents=True, exist_ok=True)
+    if schema.task == "image_classification":
+        model, history, candidate = train_images(args, schema, hp)
+        libraries = ["torch", "torchvision", "pillow", "numpy", "scikit-learn"]
+    else:
+        model, history, candidate = train_tabular(args, schema, algorithm, hp)
+        libraries = ["xgboost", "lightgbm", "optuna", "scikit-learn", "pandas", "pyarrow", "numpy"]
+    (out / "candidate.json").write_text(
+        json.dumps(candidate, indent=2, default=float), encoding="utf-8"
+    )
     joblib.dump(model, out / ARTIFACT)
     (out / "history.json").write_text(
         json.dumps(history, indent=2, default=float), encoding="utf-8"
@@ -228,7 +313,9 @@ def main(args: argparse.Namespace) -> None:
         # copies this file into evaluation.json's modeldrop.model_info).
         "input_columns": schema.input_columns,
         "features": [{"name": f.name, "kind": f.kind} for f in schema.features],
-        "hyperparameters": hp,
+        # what the model was trained with (the search's choice), and what the run fixed
+        "hyperparameters": candidate["hyperparameters"],
+        "pinned_hyperparameters": hp,
         "gpus": env.gpu_count(),
         "libraries": _versions(libraries),
     }

@@ -77,7 +77,10 @@ class OptMl:
                 link.symlink_to(self.processed / channel)
         config = self.root / "input" / "config" / "hyperparameters.json"
         config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(json.dumps(hyperparameters or {}), encoding="utf-8")
+        # The jobs' own tests train with the fast preset (one trial per job); the search itself
+        # is tested in test_search.py.
+        settings = {"preset": "fast", **(hyperparameters or {})}
+        config.write_text(json.dumps(settings), encoding="utf-8")
         return self._run(train.run, argv or [], self.root / "output" / "failure")
 
     def evaluate(self) -> JobResult:

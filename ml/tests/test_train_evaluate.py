@@ -29,6 +29,8 @@ def test_training_saves_one_pipeline_with_history_and_library_versions(opt_ml: O
         "history.json",
         "model-info.json",
         "dataset.json",
+        "candidate.json",
+        "oof.npz",
     }
     info = json.loads((opt_ml.model / "model-info.json").read_text())
     assert info["algorithm"] == "xgboost"
@@ -41,7 +43,9 @@ def test_training_saves_one_pipeline_with_history_and_library_versions(opt_ml: O
         {"name": "joined", "kind": "datetime"},
     ]
     assert info["input_columns"][0] == "customer_id"
-    assert info["hyperparameters"] == {"num_round": 30, "max_depth": 3}
+    assert info["pinned_hyperparameters"] == {"num_round": 30, "max_depth": 3}
+    assert info["hyperparameters"]["max_depth"] == 3
+    assert info["hyperparameters"]["num_round"] <= 30
     assert info["libraries"]["xgboost"] == "3.2.0"
     history = json.loads((opt_ml.model / "history.json").read_text())
     assert 1 <= len(history["rounds"]) <= 30
@@ -69,7 +73,7 @@ def test_command_line_hyperparameters_override_the_file_as_the_toolkit_passes_th
 
     assert result.code == 0, result.failure
     info = json.loads((opt_ml.model / "model-info.json").read_text())
-    assert info["hyperparameters"] == {"max_depth": 2, "num_round": 5, "learning_rate": 0.3}
+    assert info["pinned_hyperparameters"] == {"max_depth": 2, "num_round": 5, "learning_rate": 0.3}
 
 
 @pytest.mark.parametrize(
@@ -80,7 +84,7 @@ def test_command_line_hyperparameters_override_the_file_as_the_toolkit_passes_th
         ({"max_dept": "3"}, "option hyperparameters.max_dept: is not a known hyperparameter"),
         (
             {"n_estimators": "10"},
-            "option hyperparameters.n_estimators: does not apply to xgboost (it applies to random_forest)",
+            "option hyperparameters.n_estimators: does not apply to xgboost (it applies to random_forest, extra_trees)",
         ),
         (
             {"algorithm": "resnet18"},
@@ -88,7 +92,7 @@ def test_command_line_hyperparameters_override_the_file_as_the_toolkit_passes_th
         ),
         (
             {"algorithm": "svm"},
-            "option algorithm: 'svm' is not one of xgboost, random_forest, linear, resnet18",
+            "option algorithm: 'svm' is not one of xgboost, lightgbm, random_forest, extra_trees, linear, resnet18",
         ),
     ],
 )
@@ -119,14 +123,16 @@ def test_training_without_preprocessed_channels_explains_itself(opt_ml: OptMl) -
     assert "has no dataset.json" in (result.failure or "")
 
 
-@pytest.mark.parametrize("algorithm", ["xgboost", "random_forest", "linear"])
+@pytest.mark.parametrize(
+    "algorithm", ["xgboost", "lightgbm", "random_forest", "extra_trees", "linear"]
+)
 def test_each_tabular_algorithm_trains_and_evaluates_a_binary_task(
     opt_ml: OptMl, algorithm: str
 ) -> None:
     _prepared(opt_ml, mixed_frame(400))
     hyperparameters = {
         "algorithm": algorithm,
-        **({"n_estimators": "50"} if algorithm == "random_forest" else {}),
+        **({"n_estimators": "50"} if algorithm in ("random_forest", "extra_trees") else {}),
     }
 
     assert opt_ml.train(hyperparameters=hyperparameters).code == 0

@@ -11,6 +11,7 @@ import {
 } from "../../cli/local-stack.js";
 import { buildCode, type StagedCode } from "../../cli/stage-code.js";
 import type { LocalCloudOptions } from "../../local/cloud.js";
+import { defaultJobSlots } from "../../local/sagemaker-runner.js";
 import { type ClientConfig, startTestCloud } from "./helpers.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -35,7 +36,11 @@ export async function startPipelineCloud(
     stack: {
       dir: stackDir,
       stackName: STACK_NAME,
-      parameters: { CodeSha256: code.sha256, NoticeEmail: "ml-team@example.com" },
+      parameters: {
+        CodeSha256: code.sha256,
+        NoticeEmail: "ml-team@example.com",
+        TrainingParallelJobs: String(options.jobSlots ?? defaultJobSlots()),
+      },
     },
     ...options,
   });
