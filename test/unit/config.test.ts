@@ -17,6 +17,7 @@ const COMPLETE = {
   TRAINING_INSTANCE_TYPE: "ml.m5.xlarge",
   IMAGE_TRAINING_INSTANCE_TYPE: "ml.g4dn.xlarge",
   TRANSFORM_INSTANCE_TYPE: "ml.m5.large",
+  TRAINING_PARALLEL_JOBS: "3",
 };
 
 describe("the function configuration", () => {
@@ -33,6 +34,7 @@ describe("the function configuration", () => {
         trainingImages: "ml.g4dn.xlarge",
         transform: "ml.m5.large",
       },
+      parallelJobs: 3,
     });
     expect(config.parameters.apiToken).toBe("/modeldrop/api-token");
   });

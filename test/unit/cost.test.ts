@@ -22,28 +22,40 @@ function finishedRun(steps: StepSummaries): PipelineState {
 }
 
 describe("what a run's jobs cost", () => {
-  it("bills training by its billable seconds, not by how long the job took", () => {
+  it("bills every candidate training job by its billable seconds, and the select job", () => {
     const state = finishedRun({
-      train: {
-        job: "md-churn-3f2a9c1b0d4e-train",
-        start: T0,
-        end: T0 + 1_000_000,
-        billable: 600,
-        model: "s3://modeldrop-data/runs/churn-3f2a9c1b0d4e/jobs/x/output/model.tar.gz",
-      },
+      train: [
+        {
+          job: "md-churn-3f2a9c1b0d4e-train-xgboost",
+          start: T0,
+          end: T0 + 1_000_000,
+          billable: 600,
+        },
+        {
+          job: "md-churn-3f2a9c1b0d4e-train-lightgbm",
+          start: T0,
+          end: T0 + 500_000,
+          billable: 300,
+        },
+        // a candidate that failed was left out: no job time to bill
+        {
+          job: "md-churn-3f2a9c1b0d4e-train-extra-trees",
+          failure: { Error: "States.TaskFailed", Cause: "{}" },
+        },
+        { job: "md-churn-3f2a9c1b0d4e-train-linear", start: T0, end: T0 + 90_000, billable: 60 },
+      ],
+      select: { job: "md-churn-3f2a9c1b0d4e-select", start: T0, end: T0 + 30_000 },
     });
 
     const cost = runCost(jobUsage(state));
 
-    expect(cost.steps).toEqual([
-      {
-        step: "train",
-        kind: "training",
-        instanceType: "ml.m5.xlarge",
-        seconds: 600,
-        usd: 0.038333,
-      },
+    expect(cost.steps.map(({ step, kind, seconds }) => ({ step, kind, seconds }))).toEqual([
+      { step: "train-xgboost", kind: "training", seconds: 600 },
+      { step: "train-lightgbm", kind: "training", seconds: 300 },
+      { step: "train-linear", kind: "training", seconds: 60 },
+      { step: "select", kind: "processing", seconds: 30 },
     ]);
+    expect(cost.steps[0]).toMatchObject({ instanceType: "ml.m5.xlarge", usd: 0.038333 });
   });
 
   it("bills processing and transform jobs from their start and end times", () => {

@@ -31,13 +31,13 @@ function stateOf(run: Run, trained: boolean): TrainingState {
     ...input,
     steps: trained
       ? {
-          train: {
-            job: input.jobs.train.name,
+          train: input.training.candidates.map((candidate) => ({
+            job: candidate.job.name,
             start: t,
             end: t + 60_000,
             billable: 55,
-            model: `${input.paths.jobs}/${input.jobs.train.name}/output/model.tar.gz`,
-          },
+          })),
+          select: { job: `md-${run.id}-select`, start: t + 60_000, end: t + 70_000 },
         }
       : {},
   };
@@ -54,7 +54,7 @@ describe("build-report", () => {
     bucket.add(`${prefix}/evaluation/plots/roc.png`, TINY_PNG);
     bucket.add(`${prefix}/evaluation/plots/training_curve.png`, TINY_PNG);
     bucket.add(
-      `${prefix}/jobs/${state.jobs.train.name}/output/model.tar.gz`,
+      `${prefix}/model/model.tar.gz`,
       modelArchive({ "model.joblib": "m", "history.json": JSON.stringify(history()) }),
     );
     const runs = new FakeRuns([run]);

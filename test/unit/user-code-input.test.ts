@@ -152,7 +152,7 @@ describe("a run of examples/sklearn-chain", () => {
   });
 
   it("passes hyperparameters JSON-encoded, as the SageMaker Python SDK's estimators do", () => {
-    expect(input.hyperParameters).toEqual({
+    expect(input.training.candidates[0]?.hyperParameters).toEqual({
       sagemaker_program: '"train.py"',
       sagemaker_submit_directory: `"${USER_SOURCEDIR}"`,
       c: "1",
@@ -225,10 +225,10 @@ describe("a run of examples/xgboost-gated", () => {
   });
 
   it("trains in the XGBoost image with its hyperparameters as the SDK encodes them", () => {
-    expect(input.jobs.train.image).toBe(
+    expect(input.training.candidates[0]?.job.image).toBe(
       "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
     );
-    expect(input.hyperParameters).toEqual({
+    expect(input.training.candidates[0]?.hyperParameters).toEqual({
       sagemaker_program: '"train.py"',
       sagemaker_submit_directory: `"${USER_SOURCEDIR}"`,
       "num-round": "100",
@@ -246,7 +246,7 @@ describe("a run of examples/image-classifier", () => {
   const input = inputFor(example("image-classifier"), { kind: "images" });
 
   it("trains on a GPU instance in the framework's GPU training image", () => {
-    expect(input.jobs.train).toEqual({
+    expect(input.training.candidates[0]?.job).toEqual({
       name: `md-${RUN}-train`,
       image: "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.5.1-gpu-py311",
       instanceType: "ml.g5.xlarge",
@@ -266,7 +266,7 @@ describe("a run of examples/image-classifier", () => {
   });
 
   it("encodes number hyperparameters as JSON numbers", () => {
-    expect(input.hyperParameters).toMatchObject({
+    expect(input.training.candidates[0]?.hyperParameters).toMatchObject({
       epochs: "5",
       "batch-size": "16",
       "learning-rate": "0.001",
@@ -318,7 +318,7 @@ describe("a user's manifest, changed", () => {
       train: { ...chain.train, hyperparameters: { solver: "lbfgs", "fit-intercept": true } },
     };
 
-    expect(inputFor(manifest).hyperParameters).toMatchObject({
+    expect(inputFor(manifest).training.candidates[0]?.hyperParameters).toMatchObject({
       solver: '"lbfgs"',
       "fit-intercept": "true",
     });
@@ -365,14 +365,14 @@ describe("a manifest with no processing steps and no evaluate", () => {
   });
 
   it("trains the user's script in the framework's image on the built-in train and validation splits", () => {
-    expect(input.jobs.train.image).toBe(
+    expect(input.training.candidates[0]?.job.image).toBe(
       "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1",
     );
     expect(input.training.channels).toEqual([
       channel("train", `${RUNS}/processed/train/`),
       channel("validation", `${RUNS}/processed/validation/`),
     ]);
-    expect(input.hyperParameters).toEqual({
+    expect(input.training.candidates[0]?.hyperParameters).toEqual({
       sagemaker_program: '"train.py"',
       sagemaker_submit_directory: `"${USER_SOURCEDIR}"`,
       "num-round": "50",
