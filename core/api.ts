@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { RunOptions } from "./options.js";
-import { RUN_STATUSES, STEP_NAME } from "./runs.js";
+import { JOB_STEP_NAME, RUN_STATUSES } from "./runs.js";
 
 // ---- shared pieces ----------------------------------------------------------------------
 
@@ -255,7 +255,7 @@ export const ListRunsQuery = z.strictObject({
 export const LOG_STEPS = ["preprocess", "train", "evaluate", "transform"] as const;
 
 /** A step that may run a job: a built-in one or a processing step a modeldrop.json names. */
-export const JobStepName = z.string().regex(STEP_NAME, "must be a step name");
+export const JobStepName = z.string().regex(JOB_STEP_NAME, "must be a step name");
 
 export const LogsQuery = z.strictObject({
   step: JobStepName.optional().describe(

@@ -38,6 +38,11 @@ export type Step = (typeof STEPS)[number];
 
 /** A user's processing step (modeldrop.json): its job is `md-<runId>-<name>`. */
 export const STEP_NAME = /^[a-z][a-z0-9-]{0,15}$/;
+/**
+ * Any step that runs a job: a user's processing step, or a built-in one such as a search's
+ * candidate (`train-random-forest`); 22 characters keep `md-<runId>-<step>` within SageMaker's 63.
+ */
+export const JOB_STEP_NAME = /^[a-z][a-z0-9-]{0,21}$/;
 
 /** SageMaker jobs and models of a run, each with a deterministic name. */
 export const JOB_STEPS = ["preprocess", "train", "evaluate", "transform", "model"] as const;

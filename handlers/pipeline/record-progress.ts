@@ -4,12 +4,12 @@ import { recordProgress } from "../../app/pipeline-tasks.js";
 import type { Ports } from "../../app/ports.js";
 import { ports } from "../../aws/root.js";
 import { parsePipelineState } from "../../core/pipeline-state.js";
-import { STEP_NAME, STEPS } from "../../core/runs.js";
+import { JOB_STEP_NAME, STEPS } from "../../core/runs.js";
 import { lambdaHandler } from "../lambda.js";
 
-/** A built-in step, or one of the user's processing steps (the processing Map's item). */
+/** A built-in step, a search's candidate or one of the user's processing steps (a Map's item). */
 const Payload = z.object({
-  step: z.union([z.enum(STEPS), z.string().regex(STEP_NAME)]),
+  step: z.union([z.enum(STEPS), z.string().regex(JOB_STEP_NAME)]),
   state: z.unknown(),
 });
 

@@ -133,7 +133,14 @@ class Fit:
     curve_metric: str | None = None
 
 
-def _threads() -> int:
+# Tables smaller than this many cells are fitted on one thread: the fit is short, and OpenMP's
+# threads slow down many times over when other processes (other candidates) hold the cores.
+THREADED_CELLS = 2_000_000
+
+
+def threads(frame: pd.DataFrame) -> int:
+    if frame.shape[0] * max(frame.shape[1], 1) < THREADED_CELLS:
+        return 1
     return os.cpu_count() or 1
 
 
@@ -174,7 +181,9 @@ class XGBoost:
             "reg_alpha": trial.suggest_float("reg_alpha", 1e-3, 1, log=True),
         }
 
-    def params(self, task: str, classes: int, hp: dict[str, Any], gpu: bool) -> dict[str, Any]:
+    def params(
+        self, task: str, classes: int, hp: dict[str, Any], gpu: bool, threads: int
+    ) -> dict[str, Any]:
         objective = {
             "binary": {"objective": "binary:logistic", "eval_metric": "logloss"},
             "multiclass": {
@@ -196,7 +205,7 @@ class XGBoost:
             "lambda": hp["reg_lambda"],
             "alpha": hp["reg_alpha"],
             "seed": hp["seed"],
-            "nthread": _threads(),
+            "nthread": threads,
         }
 
     def fit(
@@ -208,7 +217,7 @@ class XGBoost:
         gpu: bool = False,
         report: Report | None = None,
     ) -> Fit:
-        params = self.params(schema.task, len(schema.classes or []), hp, gpu)
+        params = self.params(schema.task, len(schema.classes or []), hp, gpu, threads(train[0]))
         # Quantile matrices hold one byte per cell (bins), not the float copy a DMatrix keeps.
         dtrain = xgb.QuantileDMatrix(_positional(train[0]), label=train[1], enable_categorical=True)
         evals = [(dtrain, "train")]
@@ -325,7 +334,7 @@ class LightGBM:
             "lambda_l2": hp["reg_lambda"],
             "lambda_l1": hp["reg_alpha"],
             "seed": hp["seed"],
-            "num_threads": _threads(),
+            "num_threads": threads(train[0]),
             "verbose": -1,
         }
         dtrain = lgb.Dataset(_positional(train[0]), label=train[1], free_raw_data=False)
