@@ -11,14 +11,15 @@ import {
   EvaluationInvalid,
   headlineMetrics,
   parseEvaluation,
+  searchSummary,
   userMetrics,
 } from "../core/evaluation.js";
 import {
   describeFailure,
+  failedCandidates,
   jobSpecs,
   jobUsage,
   type PipelineState,
-  StepSummaries,
   stepTimings,
   type TrainingState,
 } from "../core/pipeline-state.js";
@@ -151,9 +152,11 @@ export async function recordMetrics(
   const evaluation = parseEvaluation(json);
   const gate = decideGate(evaluation, state.options);
   const libraries = evaluation.modeldrop.model_info?.libraries;
+  const search = searchSummary(evaluation, failedCandidates(state), state.training.budgetSeconds);
   await ports.runs.update(state.runId, {
     metrics: headlineMetrics(evaluation),
     gate,
+    ...(search ? { search } : {}),
     lineage: {
       ...run.lineage,
       algorithm: evaluation.modeldrop.algorithm,

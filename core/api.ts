@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { RunOptions } from "./options.js";
+import { SearchSummary } from "./run-record.js";
 import { JOB_STEP_NAME, RUN_STATUSES } from "./runs.js";
 
 // ---- shared pieces ----------------------------------------------------------------------
@@ -164,6 +165,9 @@ export const RunDetail = RunSummary.extend({
     .optional(),
   cost: Cost.optional(),
   failure: Failure.optional(),
+  search: SearchSummary.optional().describe(
+    "the candidates the run's search compared on validation, and why the winner won",
+  ),
   lineage: z.record(z.string(), z.unknown()).optional(),
   code: z
     .object({ name: z.string(), version: z.int(), sha256: z.string() })

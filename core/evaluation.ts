@@ -12,7 +12,7 @@ import {
   type RunOptions,
   TASKS,
 } from "./options.js";
-import type { Gate } from "./run-record.js";
+import type { Gate, SearchSummary } from "./run-record.js";
 
 const Metric = z.object({ value: z.number(), standard_deviation: z.number().nullish() });
 const Section = z.record(z.string(), z.unknown());
@@ -31,6 +31,36 @@ export const Evaluation = z.object({
       .object({ libraries: z.record(z.string(), z.string()).optional() })
       .loose()
       .nullish(),
+    leaderboard: z
+      .object({
+        metric: z.string(),
+        winner: z.string(),
+        why: z.string(),
+        candidates: z.array(
+          z
+            .object({
+              algorithm: z.string(),
+              score: z.number().nullable(),
+              std: z.number().nullish(),
+              method: z.string(),
+              hyperparameters: z.record(z.string(), z.unknown()),
+              trials: z.int(),
+              stopped_by: z.enum(["trials", "budget"]),
+              seconds: z.number().nullish(),
+            })
+            .loose(),
+        ),
+        ensemble: z
+          .object({
+            score: z.number(),
+            weights: z.record(z.string(), z.number()),
+            chosen: z.boolean(),
+          })
+          .nullish(),
+      })
+      .loose()
+      .nullish()
+      .describe("the select job's leaderboard.json, as evaluate copies it"),
   }),
 });
 export type Evaluation = z.infer<typeof Evaluation>;
@@ -158,4 +188,37 @@ export function decideUserGate(
   }
   const passed = gate.direction === "higher" ? value >= gate.threshold : value <= gate.threshold;
   return { ...gate, value, passed };
+}
+
+/**
+ * The run's search as its record keeps it: the select job's leaderboard (camelCase, nulls
+ * dropped), the candidates left out, and the budget; undefined for a run without a search.
+ */
+export function searchSummary(
+  evaluation: Evaluation,
+  failed: SearchSummary["failed"],
+  budgetSeconds: number | undefined,
+): SearchSummary | undefined {
+  const board = evaluation.modeldrop.leaderboard;
+  if (!board) return undefined;
+  const candidates = board.candidates.map((c) => ({
+    algorithm: c.algorithm,
+    score: c.score,
+    ...(typeof c.std === "number" ? { std: c.std } : {}),
+    method: c.method,
+    trials: c.trials,
+    stoppedBy: c.stopped_by,
+    ...(typeof c.seconds === "number" ? { seconds: c.seconds } : {}),
+    hyperparameters: c.hyperparameters,
+  }));
+  return {
+    metric: board.metric,
+    winner: board.winner,
+    why: board.why,
+    ...(budgetSeconds !== undefined ? { budgetSeconds } : {}),
+    cutShort: candidates.some((c) => c.stoppedBy === "budget"),
+    candidates,
+    ...(board.ensemble ? { ensemble: board.ensemble } : {}),
+    ...(failed?.length ? { failed } : {}),
+  };
 }

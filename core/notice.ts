@@ -68,6 +68,25 @@ function metricLine(run: Run): string | undefined {
   return `Test metrics: ${parts.join(", ")}`;
 }
 
+/** The search in a few lines: the winner and why, what was cut short or left out. */
+function searchLines(run: Run): string[] {
+  const search = run.search;
+  if (!search) return [];
+  const lines = [
+    `Chosen: ${search.winner} of ${search.candidates.length} candidate(s): ${search.why}.`,
+  ];
+  if (search.cutShort)
+    lines.push(
+      `Search: cut short by its time budget (${search.budgetSeconds ?? "?"} s) for ${search.candidates
+        .filter((c) => c.stoppedBy === "budget")
+        .map((c) => c.algorithm)
+        .join(", ")}; a larger timeBudgetSeconds or the best preset searches longer.`,
+    );
+  for (const left of search.failed ?? [])
+    lines.push(`Left out: ${left.step} failed (${left.error}): ${left.reason}`);
+  return lines;
+}
+
 export function buildNotice(run: Run, now: Date = new Date()): Notice {
   const outcome = OUTCOME[run.status] ?? run.status.toLowerCase();
   const failedAt = run.status === "FAILED" && run.failure ? ` at ${run.failure.step}` : "";
@@ -102,6 +121,7 @@ export function buildNotice(run: Run, now: Date = new Date()): Notice {
   }
   const metrics = metricLine(run);
   if (metrics) lines.push(metrics);
+  lines.push(...searchLines(run));
   if (run.code)
     lines.push(
       `Code: ${run.code.name} version ${run.code.version} (sha256 ${run.code.sha256.slice(0, 12)})`,

@@ -17,7 +17,10 @@ const JobTimes = z.object({ job: z.string(), start: EpochMs, end: EpochMs });
 /** A candidate training job the Map ran: its times, or the failure its Catch kept. */
 const CandidateResult = z.union([
   JobTimes.extend({ billable: z.number().int().min(0) }),
-  z.object({ job: z.string(), failure: z.object({ Error: z.string(), Cause: z.string().optional() }) }),
+  z.object({
+    job: z.string(),
+    failure: z.object({ Error: z.string(), Cause: z.string().optional() }),
+  }),
 ]);
 export type CandidateResult = z.infer<typeof CandidateResult>;
 
@@ -247,7 +250,9 @@ function finishedJobs(state: PipelineState): FinishedJob[] {
 }
 
 /** The candidate training jobs that failed and were left out, by step, with the error caught. */
-export function failedCandidates(state: PipelineState): { step: string; error: string; reason: string }[] {
+export function failedCandidates(
+  state: PipelineState,
+): { step: string; error: string; reason: string }[] {
   if (state.kind === "predict") return [];
   const training = trainingSteps(state);
   return (StepSummaries.parse(state.steps ?? {}).train ?? []).flatMap((result) => {

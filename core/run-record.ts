@@ -78,6 +78,38 @@ export type RunCost = z.infer<typeof RunCost>;
 export const DATASET_KINDS = ["table", "images"] as const;
 export type DatasetKind = (typeof DATASET_KINDS)[number];
 
+/**
+ * What the run's search did (built-in runs): every candidate compared on validation, the
+ * winner and why it won, what was left out and whether the budget cut the search short.
+ */
+export const SearchSummary = z.object({
+  metric: z.string(),
+  winner: z.string().describe("the algorithm chosen, or ensemble"),
+  why: z.string(),
+  budgetSeconds: z.number().optional().describe("the whole search's wall-clock budget"),
+  cutShort: z.boolean().describe("a candidate stopped tuning at its share of the budget"),
+  candidates: z.array(
+    z.object({
+      algorithm: z.string(),
+      score: z.number().nullable().describe("the validation metric"),
+      std: z.number().optional().describe("its spread across the folds"),
+      method: z.string().describe("5-fold cross-validation, or validation split"),
+      trials: z.int(),
+      stoppedBy: z.enum(["trials", "budget"]),
+      seconds: z.number().optional(),
+      hyperparameters: z.record(z.string(), z.unknown()),
+    }),
+  ),
+  ensemble: z
+    .object({ score: z.number(), weights: z.record(z.string(), z.number()), chosen: z.boolean() })
+    .optional(),
+  failed: z
+    .array(z.object({ step: z.string(), error: z.string(), reason: z.string() }))
+    .optional()
+    .describe("candidates whose training job failed and that were left out"),
+});
+export type SearchSummary = z.infer<typeof SearchSummary>;
+
 export const Run = z.object({
   id: z.string().min(1),
   kind: z.enum(["train", "predict"]),
@@ -120,6 +152,7 @@ export const Run = z.object({
     .optional(),
   cost: RunCost.optional(),
   failure: Failure.optional(),
+  search: SearchSummary.optional(),
   lineage: z
     .object({
       codeSha256: z.string().optional(),

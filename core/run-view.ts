@@ -130,6 +130,7 @@ export function toRunDetail(
     ...(run.model ? { model: run.model } : {}),
     ...(run.cost ? { cost: run.cost } : {}),
     ...(run.failure ? { failure: run.failure } : {}),
+    ...(run.search ? { search: run.search } : {}),
     ...(run.lineage ? { lineage: run.lineage } : {}),
     ...(run.code ? { code: run.code } : {}),
     links,

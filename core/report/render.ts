@@ -10,6 +10,7 @@ import { notesSection } from "./sections/notes.js";
 import { header } from "./sections/overview.js";
 import { plotsSection } from "./sections/plots.js";
 import { profileSection } from "./sections/profile.js";
+import { searchSection } from "./sections/search.js";
 import { timelineSection } from "./sections/timeline.js";
 import { trainingSection } from "./sections/training.js";
 import { STYLE } from "./style.js";
@@ -21,6 +22,7 @@ export function renderReport(inputs: ReportInputs): string {
     ...(run.failure ? ([["failure", "Failure"]] as [string, string][]) : []),
     ["metrics", "Metrics"],
     ["plots", "Plots"],
+    ...(run.search ? ([["search", "Search"]] as [string, string][]) : []),
     ["training", "Training"],
     ["profile", "Dataset"],
     ["inferences", "Decisions"],
@@ -35,6 +37,7 @@ export function renderReport(inputs: ReportInputs): string {
 ${failureSection(run)}
 ${metricsSection(inputs)}
 ${plotsSection(inputs)}
+${searchSection(run)}
 ${trainingSection(inputs)}
 ${profileSection(inputs)}
 ${inferencesSection(inputs)}

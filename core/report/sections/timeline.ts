@@ -5,7 +5,7 @@ import { clock, when, width } from "../format.js";
 import { emptySection, type Html, html, section } from "../html.js";
 
 /** The SageMaker jobs, in pipeline order. */
-export const JOB_ORDER = ["preprocess", "train", "evaluate", "transform"];
+export const JOB_ORDER = ["preprocess", "train", "select", "evaluate", "transform"];
 
 export function timelineSection(run: Run): Html {
   const steps = Object.entries(run.steps ?? {}).sort(
