@@ -33,6 +33,7 @@ from sklearn.ensemble import (
 from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
@@ -333,6 +334,12 @@ class LightGBM:
             "feature_fraction": hp["colsample_bytree"],
             "lambda_l2": hp["reg_lambda"],
             "lambda_l1": hp["reg_alpha"],
+            # LightGBM's categorical defaults (100 rows per level group, smoothing and L2 of 10)
+            # leave a many-level column such as a zip code with a few rows a level unused
+            "min_data_per_group": max(5, hp["min_samples_leaf"]),
+            "cat_smooth": 1,
+            "cat_l2": 1,
+            "max_cat_threshold": 64,
             "seed": hp["seed"],
             "num_threads": threads(train[0]),
             "verbose": -1,
@@ -425,7 +432,11 @@ class SklearnLearner:
             ("categorical", self.few_level_steps(levels), few),
         ]
         if many:
-            encoder = TargetEncoder(target_type=target_type, random_state=hp.get("seed", 42))
+            # out of fold: each training row is encoded by the other folds' targets
+            folds = (KFold if task == "regression" else StratifiedKFold)(
+                5, shuffle=True, random_state=hp.get("seed", 42)
+            )
+            encoder = TargetEncoder(target_type=target_type, cv=folds)
             parts.append(("many_levels", _with_text_cells(encoder), many))
         columns = ColumnTransformer(parts, sparse_threshold=0)
         return Pipeline([("columns", columns), ("model", self.model(task, hp))])

@@ -125,6 +125,39 @@ def test_a_column_named_like_a_target_is_chosen_and_ids_and_constants_dropped(
     assert opt_ml.inference("column city") == "categorical"
 
 
+def _why(opt_ml: OptMl, what: str) -> str:
+    return next(item["why"] for item in opt_ml.profile()["inferences"] if item["what"] == what)
+
+
+def test_near_unique_ids_are_dropped_and_many_level_text_is_kept(opt_ml: OptMl) -> None:
+    rng = np.random.default_rng(3)
+    rows = 300
+    passenger = rng.permutation(rows) + 1
+    passenger[:20] = passenger[20:40]  # a few repeats: 93% distinct, not unique
+    zips = np.array([f"Z{code:05d}" for code in rng.integers(0, 180, rows)])
+    frame = pd.DataFrame(
+        {
+            "PassengerId": passenger,
+            "ticket": np.cumsum(rng.integers(1, 9, rows)),  # counts up, with gaps
+            "age": rng.integers(1, 90, rows),
+            "zip": zips,
+            "target": (np.char.str_len(zips) + rng.integers(0, 2, rows)) % 2,
+        }
+    )
+    opt_ml.drop("passengers.csv", frame)
+
+    assert opt_ml.preprocess().code == 0
+    assert opt_ml.inference("column PassengerId") == "dropped"
+    assert _why(opt_ml, "column PassengerId") == (
+        "ID-like: whole numbers 93% distinct, named like an id"
+    )
+    assert opt_ml.inference("column ticket") == "dropped"
+    assert "counting up row by row" in _why(opt_ml, "column ticket")
+    assert opt_ml.inference("column age") == "numeric"
+    assert opt_ml.inference("column zip") == "categorical"
+    assert "target-encode" in _why(opt_ml, "column zip")
+
+
 def test_without_a_named_target_the_last_column_is_used_and_the_reason_recorded(
     opt_ml: OptMl,
 ) -> None:

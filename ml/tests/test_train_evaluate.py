@@ -6,6 +6,7 @@ import json
 import tarfile
 
 import joblib
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import OptMl, mixed_frame
@@ -234,3 +235,30 @@ def test_column_names_xgboost_refuses_train_and_keep_their_names_in_the_importan
         }
     )
     assert model.predict(raw).labels[0] in ("churned", "stayed")
+
+
+@pytest.mark.parametrize("algorithm", ["extra_trees", "linear", "lightgbm", "xgboost"])
+def test_a_many_level_category_that_carries_the_signal_is_learned_and_unseen_levels_predict(
+    opt_ml: OptMl, algorithm: str
+) -> None:
+    """Zip codes decide the label; the learners must use them (target-encoded by the
+    scikit-learn learners, split natively by the boosters), and a zip never seen still predicts."""
+    rng = np.random.default_rng(5)
+    rows = 1_200
+    codes = rng.integers(0, 150, rows)
+    frame = pd.DataFrame(
+        {
+            "zip": [f"Z{code:03d}" for code in codes],
+            "noise": rng.normal(size=rows),
+            "target": np.where((codes % 3 == 0) ^ (rng.random(rows) < 0.05), "yes", "no"),
+        }
+    )
+    _prepared(opt_ml, frame)
+
+    assert opt_ml.train(hyperparameters={"algorithm": algorithm}).code == 0
+    assert opt_ml.evaluate().code == 0
+
+    assert opt_ml.evaluation_json()["binary_classification_metrics"]["roc_auc"]["value"] > 0.85
+    model = joblib.load(opt_ml.model / "model.joblib")
+    unseen = model.predict(pd.DataFrame({"zip": ["Z999"], "noise": [0.1]}))
+    assert unseen.labels[0] in ("yes", "no")
