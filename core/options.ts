@@ -4,6 +4,7 @@
  * file (`npm run schema`), and a unit test fails when the committed copy drifts.
  */
 import { z } from "zod";
+import presets from "../ml/modeldrop_ml/presets.json" with { type: "json" };
 
 export const TASKS = ["binary", "multiclass", "regression", "image_classification"] as const;
 export const ALGORITHMS = [
@@ -341,6 +342,7 @@ export function parseRunOptions(input: unknown): RunOptions {
           `option ${field} is not supported yet: notices go to the stack's email and Slack subscribers, and training starts from fresh weights`,
         );
     checkGateOptions(result.data);
+    checkHyperparameters(result.data);
     return result.data;
   }
   const first = result.error.issues[0];
@@ -378,6 +380,32 @@ function checkGateOptions(options: RunOptions): void {
         gated
           ? problem
           : `${problem} (with no metric named, the threshold applies to the task's default metric: ${candidates.join(", ")})`,
+      );
+  }
+}
+
+/** The algorithms each hyperparameter applies to (the options schema's `algorithms`). */
+export function algorithmsTaking(name: string): string[] {
+  const shape: Record<string, z.ZodType> = Hyperparameters.shape;
+  const meta = shape[name]?.meta() as { algorithms?: string[] } | undefined;
+  return meta?.algorithms ?? [];
+}
+
+/**
+ * Each pinned hyperparameter must apply to the algorithm named, or, with none named, to one of
+ * the preset's candidates or to resnet18 (the dataset's kind is not known yet; a table's run
+ * refuses an image-only one when its first candidate starts).
+ */
+function checkHyperparameters(options: RunOptions): void {
+  const preset =
+    presets.presets[options.preset ?? (presets.default as keyof typeof presets.presets)];
+  const possible = options.algorithm ? [options.algorithm] : [...preset.tabular, "resnet18"];
+  for (const name of Object.keys(options.hyperparameters ?? {})) {
+    const takes = algorithmsTaking(name);
+    if (!possible.some((algorithm) => takes.includes(algorithm)))
+      throw new InvalidOptions(
+        `hyperparameters.${name}`,
+        `option hyperparameters.${name}: does not apply to ${options.algorithm ?? `the ${options.preset ?? presets.default} preset's candidates (${possible.join(", ")})`} (it applies to ${takes.join(", ")})`,
       );
   }
 }

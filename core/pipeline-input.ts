@@ -3,11 +3,10 @@
  * when the run starts and derived only from the run (no clock, no randomness), so starting the
  * same run twice gives the same input and Step Functions answers idempotently.
  */
-import type { z } from "zod";
 import containers from "../ml/modeldrop_ml/containers.json" with { type: "json" };
 import presets from "../ml/modeldrop_ml/presets.json" with { type: "json" };
 import { type CodeManifest, frameworkImageUri } from "./code-manifest.js";
-import { Hyperparameters, type RunOptions } from "./options.js";
+import { algorithmsTaking, type Hyperparameters, type RunOptions } from "./options.js";
 import {
   type ProcessingItem,
   type TrainingCandidate,
@@ -129,11 +128,11 @@ function channel(name: string, uri: string): RequestPart {
 /** Candidate jobs at once when the deployment sets no limit of its own (the account's quota may be lower). */
 export const DEFAULT_PARALLEL_JOBS = 4;
 
-/** The algorithms each hyperparameter applies to (the options schema's `algorithms`). */
-function appliesTo(name: string): string[] {
-  const shape: Record<string, z.ZodType> = Hyperparameters.shape;
-  const meta = shape[name]?.meta() as { algorithms?: string[] } | undefined;
-  return meta?.algorithms ?? [];
+/** Whether the run pins a hyperparameter that none of its candidates takes. */
+function pinsForNone(options: RunOptions, algorithms: string[]): boolean {
+  return Object.keys(options.hyperparameters ?? {}).some(
+    (name) => !algorithms.some((algorithm) => algorithmsTaking(name).includes(algorithm)),
+  );
 }
 
 /** The algorithms a built-in run trains: the one `algorithm` pins, resnet18 for images, else the preset's. */
@@ -179,7 +178,7 @@ function builtInHyperParameters(
   const hyperparameters: Hyperparameters = options.hyperparameters ?? {};
   for (const [name, value] of Object.entries(hyperparameters)) {
     if (value === undefined) continue;
-    const targets = appliesTo(name);
+    const targets = algorithmsTaking(name);
     const applies = targets.includes(algorithm);
     const appliesToNone = !algorithms.some((candidate) => targets.includes(candidate));
     if (applies || (appliesToNone && first)) values[name] = String(value);
@@ -359,7 +358,9 @@ export function pipelineInput(args: {
               i === 0,
               algorithms,
             ),
-            optional: algorithms.length > 1,
+            // The first also takes a hyperparameter no candidate applies to, and must then
+            // fail the run with the job's reason rather than be left out.
+            optional: algorithms.length > 1 && !(i === 0 && pinsForNone(options, algorithms)),
           };
         });
   const selection: ProcessingItem | undefined = manifest

@@ -26,8 +26,38 @@ describe("run options", () => {
       threshold: 0.8,
       manualApproval: true,
       maxRuntimeSeconds: { training: 7200 },
+      preset: "best",
+      timeBudgetSeconds: 600,
+      maxParallelJobs: 2,
     };
     expect(parseRunOptions(options)).toEqual(options);
+  });
+
+  it.each([
+    [{ preset: "slow" }, "preset"],
+    [{ timeBudgetSeconds: 5 }, "timeBudgetSeconds"],
+    [{ maxParallelJobs: 0 }, "maxParallelJobs"],
+  ])("names a bad search option (%j)", (options, field) => {
+    expect(() => parseRunOptions(options)).toThrow(expect.objectContaining({ field }));
+  });
+
+  it("refuses a hyperparameter the named algorithm does not take, naming those that do", () => {
+    expect(() =>
+      parseRunOptions({ algorithm: "linear", hyperparameters: { num_leaves: 15 } }),
+    ).toThrow(
+      new InvalidOptions(
+        "hyperparameters.num_leaves",
+        "option hyperparameters.num_leaves: does not apply to linear (it applies to lightgbm)",
+      ),
+    );
+  });
+
+  it("refuses a hyperparameter no candidate of the preset takes", () => {
+    expect(() =>
+      parseRunOptions({ preset: "fast", hyperparameters: { n_estimators: 100 } }),
+    ).toThrow(
+      "option hyperparameters.n_estimators: does not apply to the fast preset's candidates (lightgbm, linear, resnet18) (it applies to random_forest, extra_trees)",
+    );
   });
 
   it("names an unknown option", () => {

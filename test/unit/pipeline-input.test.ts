@@ -195,8 +195,10 @@ describe("the training pipeline's execution input", () => {
     expect(byAlgorithm.xgboost?.regularization).toBeUndefined();
   });
 
-  it("sends a hyperparameter no candidate takes to the first, whose job refuses it by name", () => {
+  it("sends a hyperparameter no candidate takes to the first, whose job refuses it by name and fails the run", () => {
     const input = inputFor("table", { hyperparameters: { epochs: 3 } });
+
+    expect(input.training.candidates.map((c) => c.optional)).toEqual([false, true, true, true]);
 
     expect(input.training.candidates.map((c) => c.hyperParameters.epochs)).toEqual([
       "3",
