@@ -1,12 +1,12 @@
 // Pipeline drop benchmark: a CSV dropped into the inbox, end to end on the local cloud, against
-// the floor — the same four ML jobs run directly as Python processes back to back.
+// the floor — the same five ML jobs run directly as Python processes back to back.
 //
 //   npm run bench:drop                                      # 5,000 rows, a warm-up, 3 repeats
 //   npx tsx bench/pipeline_drop.ts --rows 2000 --repeats 1   # quick smoke run
 //
 // End to end: from the PutObject of the drop until the Runs table reads a terminal status with
 // the notice sent and the execution no longer running (the condition of the integration tests'
-// `finished()`). Floor: preprocess → train → evaluate → batch transform as
+// `finished()`). Floor: preprocess → train (one pinned candidate) → select → evaluate → batch transform as
 // `python -m modeldrop_ml.<job>` (the README's "Run the jobs by hand"), on the same file, with
 // the options file and hyperparameters the run used, MODELDROP_OPT_ML in a scratch folder and
 // the environment the local SageMaker gives its jobs. One local cloud from the packaged stack;
@@ -42,12 +42,19 @@ const POLL_MS = 20;
 const NO_RUN_MS = 60_000;
 const DROP_KEY = "inbox/leads.csv";
 /** The drop's options (as `x-amz-meta-modeldrop-options`); the floor reads back what the run used. */
-const OPTIONS = { target: "converted", hyperparameters: { num_round: 100, max_depth: 6 } };
-const JOB_STEPS = ["preprocess", "train", "evaluate", "transform"] as const;
+// One pinned candidate, one trial: the bench measures orchestration, not the search.
+const OPTIONS = {
+  target: "converted",
+  algorithm: "xgboost",
+  preset: "fast",
+  hyperparameters: { num_round: 100, max_depth: 6 },
+};
+const JOB_STEPS = ["preprocess", "train", "select", "evaluate", "transform"] as const;
 type JobStep = (typeof JOB_STEPS)[number];
 const JOB_STATE: Record<JobStep, string> = {
   preprocess: "Preprocess",
   train: "Train",
+  select: "Select",
   evaluate: "Evaluate",
   transform: "Transform",
 };
@@ -144,6 +151,7 @@ const minutes = (text: string | undefined) => {
 function jobStep(args: string): JobStep | undefined {
   if (/--job preprocess|modeldrop_ml\.preprocess/.test(args)) return "preprocess";
   if (/--job evaluate|modeldrop_ml\.evaluate/.test(args)) return "evaluate";
+  if (/--job select|modeldrop_ml\.select/.test(args)) return "select";
   if (args.includes("modeldrop_ml.batch_transform")) return "transform";
   if (/(^|\s)train\.py(\s|$)|modeldrop_ml\.train/.test(args)) return "train";
   return undefined;
@@ -237,6 +245,7 @@ interface FloorInputs {
   optionsFile: string;
   /** The training job's command-line hyperparameters, as the local SageMaker passes them. */
   hyperparameterArgs: string[];
+  selectArgs: string[];
 }
 
 interface JobProcess {
@@ -274,13 +283,14 @@ function jobProcesses(log: string): Record<JobStep, JobProcess> {
   return jobs;
 }
 
-/** The four jobs as plain processes, back to back (README: "Run the jobs by hand"). */
+/** The five jobs as plain processes, back to back (README: "Run the jobs by hand"). */
 async function floor(h: Harness, inputs: FloorInputs): Promise<FloorRun> {
   rmSync(h.processLog, { force: true });
   const optMl = mkdtempSync(join(h.scratch, "opt-ml-"));
   const env = jobEnvironment(optMl, h.code);
   const processed = join(optMl, "processing", "output", "processed");
-  const model = join(optMl, "model");
+  const candidates = join(optMl, "candidates");
+  const model = join(optMl, "processing", "output", "model");
   const job = (module: string, args: string[]) =>
     runPython(h.python, ["-m", `modeldrop_ml.${module}`, ...args], env);
   const cpuBefore = cpuSeconds();
@@ -299,9 +309,10 @@ async function floor(h: Harness, inputs: FloorInputs): Promise<FloorRun> {
     "--validation",
     join(processed, "validation"),
     "--model-dir",
-    model,
+    join(candidates, "train"),
     ...inputs.hyperparameterArgs,
   ]);
+  await job("select", [...inputs.selectArgs, "--candidates", candidates, "--output", model]);
   await job("evaluate", [
     "--model",
     model,
@@ -501,12 +512,16 @@ async function floorInputs(h: Harness, run: DropRun, csv: string): Promise<Floor
   const optionsFile = join(h.scratch, "options.json");
   writeFileSync(optionsFile, (await options.Body?.transformToString()) ?? "{}");
   const input = JSON.parse(String(h.cloud.stepFunctions.describe(record.executionArn).input)) as {
-    hyperParameters: Record<string, string>;
+    training: { candidates: { hyperParameters: Record<string, string> }[] };
+    selection: { app: { ContainerEntrypoint: string[] } };
   };
-  const hyperparameterArgs = Object.entries(input.hyperParameters)
+  const hyperparameterArgs = Object.entries(input.training.candidates[0]?.hyperParameters ?? {})
     .filter(([name]) => !name.startsWith("sagemaker_"))
     .flatMap(([name, value]) => [`--${name}`, value]);
-  return { csv, optionsFile, hyperparameterArgs };
+  // what the select job's entrypoint passes after `--job select` (the preset)
+  const entrypoint = input.selection.app.ContainerEntrypoint;
+  const selectArgs = entrypoint.slice(entrypoint.indexOf("select") + 1);
+  return { csv, optionsFile, hyperparameterArgs, selectArgs };
 }
 
 type Started = Awaited<ReturnType<typeof startPipelineCloud>>;

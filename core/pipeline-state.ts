@@ -360,6 +360,20 @@ export function describeFailure(state: PipelineState): Failure {
   if ((step === "processing" || step === "train") && failedJob) step = failedJob[0];
   // The training job succeeded but left no model: the train step is at fault, not evaluate.
   if (read.error === "ModelEmpty") step = "train";
+  // Every candidate failed, so select had nothing to choose from: their reasons are the story.
+  const failed = failedCandidates(state);
+  if (
+    step === "select" &&
+    state.kind !== "predict" &&
+    failed.length === state.training.candidates.length
+  ) {
+    const first = failed[0];
+    if (first) {
+      step = first.step;
+      read.error = first.error;
+      read.reason = `every candidate failed: ${failed.map((f) => `${f.step}: ${f.reason}`).join("; ")}`;
+    }
+  }
   const failure: Failure = { step, error: read.error, reason: read.reason };
   const log = jobLogLocation(state.runId, step);
   if (log) failure.log = log;

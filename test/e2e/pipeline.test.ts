@@ -139,7 +139,18 @@ describe("the training pipeline on the local cloud", { timeout: 180_000 }, () =>
     expect(done.model).toMatchObject({ name: "churn-data", version: 1, approval: "Approved" });
     expect(done.gate).toMatchObject({ metric: "roc_auc", passed: true });
     expect(done.metrics?.roc_auc).toBeGreaterThan(0.8);
-    expect(Object.keys(done.steps ?? {})).toEqual(["preprocess", "train", "evaluate", "transform"]);
+    const candidates = ["train-xgboost", "train-lightgbm", "train-extra-trees", "train-linear"];
+    expect(Object.keys(done.steps ?? {}).sort()).toEqual(
+      ["preprocess", ...candidates, "select", "evaluate", "transform"].sort(),
+    );
+    // the search: every candidate compared on validation, the winner named with its reason
+    expect(
+      done.search?.candidates.map((c) => `train-${c.algorithm.replace("_", "-")}`).sort(),
+    ).toEqual([...candidates].sort());
+    expect(done.search?.candidates.every((c) => c.method === "5-fold cross-validation")).toBe(true);
+    expect(done.search?.winner).toBe(done.lineage?.algorithm);
+    // the cost counts every candidate's billable time
+    expect(done.cost?.steps.map((s) => s.step)).toEqual(expect.arrayContaining(candidates));
     expect(done.cost?.totalUsd).toBeGreaterThan(0);
     expect(done.lineage?.codeSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(done.lineage?.libraries).toHaveProperty("xgboost");
@@ -153,7 +164,9 @@ describe("the training pipeline on the local cloud", { timeout: 180_000 }, () =>
     const report = await s3.send(
       new GetObjectCommand({ Bucket: bucket, Key: `runs/${runId}/report/index.html` }),
     );
-    expect(await report.Body?.transformToString()).toContain("SUCCEEDED");
+    const page = (await report.Body?.transformToString()) ?? "";
+    expect(page).toContain("SUCCEEDED");
+    expect(page).toContain(`Chosen: ${done.search?.winner}.`);
 
     const mails = emails().filter((m) => m.includes(runId));
     expect(mails).toHaveLength(1);
@@ -265,7 +278,10 @@ describe("the training pipeline on the local cloud", { timeout: 180_000 }, () =>
   }, 300_000);
 
   it("stops a run during training: the job is stopped, the run is STOPPED, one notice", async () => {
-    const options = { hyperparameters: { num_round: 5000, early_stopping_rounds: 1000 } };
+    const options = {
+      algorithm: "xgboost",
+      hyperparameters: { num_round: 5000, early_stopping_rounds: 1000 },
+    };
     const runId = await drop("inbox/long.csv", churnCsv(3000, 3), {
       "modeldrop-options": JSON.stringify(options),
     });
@@ -298,7 +314,7 @@ describe("the training pipeline on the local cloud", { timeout: 180_000 }, () =>
     expect(await page.Body?.transformToString()).toContain("STOPPED");
   });
 
-  it("fails a run whose training job runs past its maximum runtime, saying so", async () => {
+  it("fails a run whose every candidate runs past its maximum runtime, saying so for each", async () => {
     const options = {
       hyperparameters: { num_round: 5000, early_stopping_rounds: 1000 },
       maxRuntimeSeconds: { training: 1 },
@@ -310,7 +326,11 @@ describe("the training pipeline on the local cloud", { timeout: 180_000 }, () =>
     const done = await finished(runId);
 
     expect(done.status).toBe("FAILED");
-    expect(done.failure?.step).toBe("train");
-    expect(done.failure?.reason).toContain("MaxRuntimeExceeded");
+    expect(done.failure?.step).toBe("train-xgboost");
+    expect(done.failure?.reason).toMatch(
+      /^every candidate failed: train-xgboost: .*MaxRuntimeExceeded/,
+    );
+    expect(done.failure?.reason).toContain("train-linear: ");
+    expect(done.failure?.log?.streamPrefix).toBe(`md-${runId}-train-xgboost/`);
   });
 });
