@@ -177,6 +177,19 @@ export function summary(run: Run): string {
       `  model:    ${run.model.name} version ${run.model.version} (${run.model.approval})`,
     );
   if (run.model?.artifact) lines.push(`            ${run.model.artifact}`);
+  if (run.search) {
+    const { search } = run;
+    const board = search.candidates
+      .map((c) => `${c.algorithm} ${c.score === null ? "–" : c.score.toFixed(4)}`)
+      .join(", ");
+    lines.push(`  chosen:   ${search.winner}, on validation ${search.metric} (${board})`);
+    if (search.cutShort)
+      lines.push(
+        `            the search was cut short by its ${search.budgetSeconds ?? "?"} s budget`,
+      );
+    for (const left of search.failed ?? [])
+      lines.push(`            left out: ${left.step} failed: ${left.reason}`);
+  }
   if (run.failure) {
     lines.push(`  failed:   at ${run.failure.step}: ${run.failure.reason}`);
     if (run.failure.log)

@@ -3,6 +3,7 @@ import { runCost } from "../../core/cost.js";
 import { buildNotice } from "../../core/notice.js";
 import type { Run } from "../../core/run-record.js";
 import { aRun } from "./fakes.js";
+import { searchedRun } from "./report-fixtures.js";
 
 const REPORT = "s3://modeldrop-data/runs/churn-data-3f2a9c1b0d4e/report/index.html";
 const LONG_NAME = `${"données clients été 2026 … ".repeat(8)}.csv`;
@@ -165,5 +166,18 @@ describe("the notice a run sends when it ends", () => {
 
       expect(buildNotice(run).text).toContain(`s3://modeldrop-data/inbox/${LONG_NAME}`);
     });
+  });
+
+  it("names what the search chose and why, a budget that cut it short, and a candidate left out", () => {
+    const run = searchedRun();
+    const { text } = buildNotice({ ...run, status: "SUCCEEDED" });
+
+    expect(text).toContain(
+      "Chosen: ensemble of 2 candidate(s): a weighted ensemble of xgboost (60%), linear (40%) scored 0.93",
+    );
+    expect(text).toContain("Search: cut short by its time budget (120 s) for xgboost;");
+    expect(text).toContain(
+      "Left out: train-lightgbm failed (States.TaskFailed): AlgorithmError: <lightgbm> ran out of memory",
+    );
   });
 });

@@ -272,3 +272,57 @@ export function modelArchive(files: Record<string, string>, format = "gnu"): Buf
   rmSync(archive);
   return bytes;
 }
+
+/** A search of two candidates where an ensemble won, one left out, one cut short by the budget. */
+export function searchedRun(): Run {
+  const run = succeededRun();
+  return {
+    ...run,
+    cost: runCost([
+      { step: "train-xgboost", kind: "training", instanceType: "ml.m5.xlarge", seconds: 60 },
+      { step: "train-linear", kind: "training", instanceType: "ml.m5.xlarge", seconds: 30 },
+    ]),
+    steps: {
+      ...run.steps,
+      "train-xgboost": { startedAt: at(46), endedAt: at(106), seconds: 60 },
+      "train-linear": { startedAt: at(46), endedAt: at(76), seconds: 30 },
+    },
+    search: {
+      metric: "roc_auc",
+      winner: "ensemble",
+      why: "a weighted ensemble of xgboost (60%), linear (40%) scored 0.93 roc_auc on the validation rows, better than the best single candidate, xgboost (0.92)",
+      budgetSeconds: 120,
+      cutShort: true,
+      candidates: [
+        {
+          algorithm: "xgboost",
+          score: 0.92,
+          std: 0.013,
+          method: "5-fold cross-validation",
+          trials: 7,
+          stoppedBy: "budget",
+          seconds: 58.2,
+          hyperparameters: { max_depth: 4, learning_rate: 0.08 },
+        },
+        {
+          algorithm: "linear",
+          score: 0.9,
+          std: 0.02,
+          method: "5-fold cross-validation",
+          trials: 12,
+          stoppedBy: "trials",
+          seconds: 3.1,
+          hyperparameters: { regularization: 2.5 },
+        },
+      ],
+      ensemble: { score: 0.93, weights: { xgboost: 0.6, linear: 0.4 }, chosen: true },
+      failed: [
+        {
+          step: "train-lightgbm",
+          error: "States.TaskFailed",
+          reason: "AlgorithmError: <lightgbm> ran out of memory",
+        },
+      ],
+    },
+  };
+}

@@ -8,6 +8,7 @@ import {
   history,
   plots,
   profile,
+  searchedRun,
   sectionText,
   succeededRun,
   visibleText,
@@ -109,6 +110,26 @@ describe("the report of a succeeded run", () => {
     expect(shown).toContain("5 min 0 s in all");
     const bars = /<section id="timeline">([\s\S]*?)<\/section>/.exec(html)?.[1] ?? "";
     expect(bars.match(/class="fill step"/g)).toHaveLength(4);
+  });
+
+  it("shows the search's leaderboard: scores with their spread, trials, time, cost, what was chosen and why", () => {
+    const shown = sectionText(renderReport({ run: searchedRun() }), "search");
+
+    expect(shown).toContain("Chosen: ensemble. a weighted ensemble of xgboost (60%), linear (40%)");
+    expect(shown).toMatch(
+      /1 xgboost 0\.9200 ± 0\.0130 5-fold cross-validation 7 \(budget\) 58\.2 s \$0\.0038 max_depth=4 learning_rate=0\.08/,
+    );
+    expect(shown).toMatch(/2 linear 0\.9000 ± 0\.0200 5-fold cross-validation 12 3\.1 s/);
+    expect(shown).toContain("xgboost 60%, linear 40%: validation roc_auc 0.9300, chosen");
+    expect(shown).toContain("The search was cut short");
+    expect(shown).toContain(
+      "train-lightgbm failed (States.TaskFailed): AlgorithmError: <lightgbm> ran out of memory",
+    );
+    expect(shown).toContain("never on the test split");
+  });
+
+  it("has no search section when the run had no search", () => {
+    expect(renderReport({ run: succeededRun() })).not.toContain('id="search"');
   });
 
   it("breaks the cost down by step with the price table's date and what is not counted", () => {

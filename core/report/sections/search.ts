@@ -20,7 +20,7 @@ export function searchSection(run: Run): Html {
       search.winner === candidate.algorithm ||
       (search.winner === "ensemble" && (search.ensemble?.weights[candidate.algorithm] ?? 0) > 0);
     const spread = candidate.std === undefined ? "" : ` ± ${num(candidate.std)}`;
-    return html`<tr${chosen ? html` class="chosen"` : ""}><td class="number">${rank + 1}</td><th scope="row">${candidate.algorithm}${search.winner === candidate.algorithm ? html` <b>(winner)</b>` : ""}</th><td class="number">${candidate.score === null ? "–" : num(candidate.score)}${spread}</td><td>${candidate.method}</td><td class="number">${candidate.trials}${candidate.stoppedBy === "budget" ? html` <span class="dim">(budget)</span>` : ""}</td><td class="number">${candidate.seconds === undefined ? "–" : `${num(candidate.seconds, 3)} s`}</td><td class="number">${cost?.usd == null ? "–" : usd(cost.usd)}</td><td><span class="chips">${Object.entries(candidate.hyperparameters).map(([k, v]) => html`<code>${k}=${short(v)}</code> `)}</span></td></tr>`;
+    return html`<tr${chosen ? html` class="chosen"` : ""}><td class="number">${rank + 1}</td><th scope="row">${candidate.algorithm}${search.winner === candidate.algorithm ? html` <b>(winner)</b>` : ""}</th><td class="number">${candidate.score === null ? "–" : num(candidate.score)}${spread}</td><td>${candidate.method}</td><td class="number">${candidate.trials}${candidate.stoppedBy === "budget" ? html` <span class="dim">(budget)</span>` : ""}</td><td class="number">${candidate.seconds === undefined ? "–" : `${candidate.seconds.toFixed(1)} s`}</td><td class="number">${cost?.usd == null ? "–" : usd(cost.usd)}</td><td><span class="chips">${Object.entries(candidate.hyperparameters).map(([k, v]) => html`<code>${k}=${short(v)}</code> `)}</span></td></tr>`;
   });
   const ensemble = search.ensemble
     ? html`<p>Weighted ensemble of ${Object.entries(search.ensemble.weights)
@@ -41,6 +41,6 @@ export function searchSection(run: Run): Html {
     html`<p><b>Chosen: ${search.winner}.</b> ${search.why}.</p>
 <table class="search"><thead><tr><th class="number">#</th><th>Candidate</th><th class="number">Validation ${search.metric}</th><th>Compared on</th><th class="number">Trials</th><th class="number">Time</th><th class="number">Cost</th><th>Hyperparameters chosen</th></tr></thead><tbody>${rows}</tbody></table>
 ${ensemble}${cutShort}${failed.length > 0 ? html`<p>Left out:</p><ul>${failed}</ul>` : ""}
-<p class="caption">Every candidate is scored on validation rows only (cross-validation over train + validation on small tables), never on the test split; the metrics above the fold are the chosen model's on the test split, after it was refit on train + validation. Time is each candidate job's search and refit; cost is its billed training time.</p>`,
+<p class="caption">Every candidate is scored on validation rows only (cross-validation over train + validation on small tables), never on the test split; the metrics at the top of the page are the chosen model's on the test split, after it was refit on train + validation. Time is each candidate job's search and refit; cost is its billed training time.</p>`,
   );
 }
