@@ -259,6 +259,13 @@ export async function runLogs(
   if (cursor && query.step && cursor.s !== query.step)
     throw new InvalidRequest("cursor belongs to another step's log", { field: "cursor" });
   const step = cursor?.s ?? query.step ?? defaultLogStep(run);
+  // A search ran one training job per candidate: `train` alone does not say which.
+  const candidates = Object.keys(run.steps ?? {}).filter((s) => s.startsWith("train-"));
+  if (step === "train" && !run.steps?.train && candidates.length > 0)
+    throw new InvalidRequest(
+      `run ${run.id} trained ${candidates.length} candidates, each with its own log: name one as the step (${candidates.join(", ")})`,
+      { field: "step" },
+    );
   const group = jobLogGroup(step);
   if (!group)
     throw new InvalidRequest(`step ${step} runs no job, so it has no log`, { field: "step" });

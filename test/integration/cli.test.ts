@@ -107,10 +107,15 @@ describe("the modeldrop command", { timeout: 200_000 }, () => {
     const page = RunPage.parse(JSON.parse((await modeldrop("runs", "--json")).stdout));
     const id = page.runs.find((r) => r.dataset.name === "customers.csv")?.id ?? "";
 
-    const logs = await modeldrop("logs", id, "--step", "train", "--follow");
+    const ambiguous = await modeldrop("logs", id, "--step", "train");
+    const logs = await modeldrop("logs", id, "--step", "train-lightgbm", "--follow");
     const report = await modeldrop("report", id, "--out", join(files, "report.html"));
 
+    // a search trains one job per candidate, and `train` alone does not say which
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toContain("name one as the step (train-xgboost, train-lightgbm");
     expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain("lightgbm: roc_auc");
     expect(logs.stdout).toContain("MODELDROP_RESOURCES");
     expect(report).toMatchObject({ code: 0, stdout: `${join(files, "report.html")}\n` });
   });
