@@ -290,7 +290,7 @@ describe.skipIf(SKIP)(`the report in a browser${SKIP ? ` (skipped: ${SKIP})` : "
   });
 
   it("shows what preprocess inferred and what the training history says", () => {
-    expect(bodyText).toContain("ID-like: a whole number unique to every row, named like an id");
+    expect(bodyText).toContain("ID-like: whole numbers unique to every row, named like an id");
     expect(bodyText).toContain("constant (a single value)");
     expect(bodyText).toMatch(/\(blank #6\)\s*→\s*column_6/);
     expect(bodyText).toContain("1 row skipped: wrong number of fields.");
