@@ -205,8 +205,10 @@ describe("the REST API", { timeout: 240_000 }, () => {
       modelVersion: 1,
     });
     expect(Object.keys(run.steps)).toEqual(
-      expect.arrayContaining(["preprocess", "train", "evaluate", "transform"]),
+      expect.arrayContaining(["preprocess", "train-xgboost", "select", "evaluate", "transform"]),
     );
+    expect(run.search?.candidates).toHaveLength(4);
+    expect(run.search?.why).toMatch(/roc_auc/);
     expect(run.metrics?.roc_auc).toBeGreaterThan(0.6);
     expect(run.cost?.totalUsd).toBeGreaterThan(0);
     const report = await fetch(run.links.report?.url ?? "");
@@ -222,13 +224,13 @@ describe("the REST API", { timeout: 240_000 }, () => {
   it("tails a job's log and follows it with the cursor, without repeating lines", async () => {
     const id = as(RunPage, await api("GET", "/runs?model=api-run")).runs[0]?.id;
 
-    const tail = as(LogPage, await api("GET", `/runs/${id}/logs?step=train&limit=5`));
+    const tail = as(LogPage, await api("GET", `/runs/${id}/logs?step=train-xgboost&limit=5`));
     const follow = as(LogPage, await api("GET", `/runs/${id}/logs?cursor=${tail.next}`));
     const bad = problem(await api("GET", `/runs/${id}/logs?cursor=nonsense`));
 
     expect(tail).toMatchObject({
-      step: "train",
-      job: `md-${id}-train`,
+      step: "train-xgboost",
+      job: `md-${id}-train-xgboost`,
       logGroup: "/aws/sagemaker/TrainingJobs",
     });
     expect(tail.events).toHaveLength(5);
@@ -341,7 +343,10 @@ describe("the REST API", { timeout: 240_000 }, () => {
     await put("inbox/slow api.csv", churnCsv(3000, 4));
     const started = await api("POST", "/runs", {
       input: "inbox/slow api.csv",
-      options: { hyperparameters: { num_round: 5000, early_stopping_rounds: 1000 } },
+      options: {
+        algorithm: "xgboost",
+        hyperparameters: { num_round: 5000, early_stopping_rounds: 1000 },
+      },
     });
     const { id } = started.body as { id: string };
     for (;;) {
