@@ -151,8 +151,20 @@ def _positional(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_axis([f"f{i}" for i in range(frame.shape[1])], axis=1)
 
 
-def _binary_columns(raw: np.ndarray) -> np.ndarray:
-    return np.column_stack([1 - raw, raw])
+def _booster_output(raw: np.ndarray, task: str) -> np.ndarray:
+    """A booster's predictions as every learner gives them: binary as two columns."""
+    if task == "binary":
+        return np.column_stack([1 - raw, raw])
+    return np.asarray(raw, dtype=np.float64)
+
+
+def _curve(result: dict[str, Any], metric: str) -> list[dict[str, float]]:
+    """Per boosting round, the train loss and, when there was one, the validation loss."""
+    validation = result.get("validation", {}).get(metric)
+    return [
+        {"round": i + 1, "train": value, **({"validation": validation[i]} if validation else {})}
+        for i, value in enumerate(result["train"][metric])
+    ]
 
 
 class XGBoost:
@@ -240,23 +252,13 @@ class XGBoost:
         )
         metric = params["eval_metric"]
         rounds = int(booster.best_iteration) + 1 if valid is not None else hp["num_round"]
-        curve = [
-            {
-                "round": i + 1,
-                "train": value,
-                **({"validation": result["validation"][metric][i]} if valid is not None else {}),
-            }
-            for i, value in enumerate(result["train"][metric])
-        ]
-        return Fit(booster, rounds, curve, metric)
+        return Fit(booster, rounds, _curve(result, metric), metric)
 
     def predict(self, booster: Any, best: int | None, x: pd.DataFrame, task: str) -> np.ndarray:
         iterations = (0, best + 1) if best is not None else (0, 0)
         data = xgb.DMatrix(_positional(x), enable_categorical=True)
         raw = booster.predict(data, iteration_range=iterations)
-        if task == "binary":
-            return _binary_columns(raw)
-        return np.asarray(raw, dtype=np.float64)
+        return _booster_output(raw, task)
 
     def importance(self, fitted: Fit, columns: list[str], **_: Any) -> dict[str, float]:
         gains = fitted.estimator.get_score(importance_type="total_gain")
@@ -367,21 +369,11 @@ class LightGBM:
             if valid is not None and booster.best_iteration > 0
             else booster.current_iteration()
         )
-        curve = [
-            {
-                "round": i + 1,
-                "train": value,
-                **({"validation": result["validation"][metric][i]} if valid is not None else {}),
-            }
-            for i, value in enumerate(result["train"][metric])
-        ]
-        return Fit(booster, rounds, curve, metric)
+        return Fit(booster, rounds, _curve(result, metric), metric)
 
     def predict(self, booster: Any, best: int | None, x: pd.DataFrame, task: str) -> np.ndarray:
         raw = booster.predict(_positional(x), num_iteration=best + 1 if best is not None else None)
-        if task == "binary":
-            return _binary_columns(raw)
-        return np.asarray(raw, dtype=np.float64)
+        return _booster_output(raw, task)
 
     def importance(self, fitted: Fit, columns: list[str], **_: Any) -> dict[str, float]:
         gains = fitted.estimator.feature_importance(importance_type="gain")
