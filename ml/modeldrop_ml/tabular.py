@@ -492,7 +492,7 @@ def _with_text_cells(encoder: Any) -> Pipeline:
 class Forest(SklearnLearner):
     name = "random_forest"
     defaults: ClassVar[dict[str, Any]] = {
-        "n_estimators": 300,
+        "n_estimators": 200,
         "max_depth": None,
         "min_samples_leaf": 1,
         "max_features": None,
