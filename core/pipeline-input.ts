@@ -14,7 +14,7 @@ import {
   trainedModelUri,
 } from "./pipeline-state.js";
 import type { DatasetKind, JobKind } from "./run-record.js";
-import { defaultModelName, fileName, jobName } from "./runs.js";
+import { candidateStep, defaultModelName, fileName, jobName } from "./runs.js";
 
 /**
  * The execution input, in the shape the pipeline's tasks parse (core/pipeline-state.ts), with
@@ -128,9 +128,9 @@ function channel(name: string, uri: string): RequestPart {
 /** Candidate jobs at once when the deployment sets no limit of its own (the account's quota may be lower). */
 export const DEFAULT_PARALLEL_JOBS = 4;
 
-/** Whether the run pins a hyperparameter that none of its candidates takes. */
-function pinsForNone(options: RunOptions, algorithms: string[]): boolean {
-  return Object.keys(options.hyperparameters ?? {}).some(
+/** The pinned hyperparameters none of the run's candidates takes. */
+function unclaimed(options: RunOptions, algorithms: string[]): string[] {
+  return Object.keys(options.hyperparameters ?? {}).filter(
     (name) => !algorithms.some((algorithm) => algorithmsTaking(name).includes(algorithm)),
   );
 }
@@ -164,8 +164,7 @@ function builtInHyperParameters(
   sourcedir: string,
   algorithm: string,
   seconds: number | undefined,
-  first: boolean,
-  algorithms: string[],
+  alsoPinned: string[],
 ): Record<string, string> {
   const values: Record<string, string> = {
     sagemaker_program: "train.py",
@@ -178,10 +177,8 @@ function builtInHyperParameters(
   const hyperparameters: Hyperparameters = options.hyperparameters ?? {};
   for (const [name, value] of Object.entries(hyperparameters)) {
     if (value === undefined) continue;
-    const targets = algorithmsTaking(name);
-    const applies = targets.includes(algorithm);
-    const appliesToNone = !algorithms.some((candidate) => targets.includes(candidate));
-    if (applies || (appliesToNone && first)) values[name] = String(value);
+    if (algorithmsTaking(name).includes(algorithm) || alsoPinned.includes(name))
+      values[name] = String(value);
   }
   return values;
 }
@@ -313,6 +310,8 @@ export function pipelineInput(args: {
 
   // The training jobs: a user's train.py, or the candidates of modeldrop's search.
   const algorithms = manifest ? [] : candidateAlgorithms(options, kind);
+  // Pinned hyperparameters no candidate takes go to the first, whose job refuses them by name.
+  const orphans = unclaimed(options, algorithms);
   const maxParallel = Math.max(
     1,
     Math.min(
@@ -337,8 +336,7 @@ export function pipelineInput(args: {
         ]
       : algorithms.map((algorithm, i) => {
           // One job keeps the step's plain name; a search names each job by its algorithm.
-          const step =
-            algorithms.length === 1 ? "train" : `train-${algorithm.replaceAll("_", "-")}`;
+          const step = algorithms.length === 1 ? "train" : candidateStep(algorithm);
           const job = spec(step, "training", undefined);
           return {
             step,
@@ -355,12 +353,11 @@ export function pipelineInput(args: {
               code.sourcedir,
               algorithm,
               share,
-              i === 0,
-              algorithms,
+              i === 0 ? orphans : [],
             ),
             // The first also takes a hyperparameter no candidate applies to, and must then
             // fail the run with the job's reason rather than be left out.
-            optional: algorithms.length > 1 && !(i === 0 && pinsForNone(options, algorithms)),
+            optional: algorithms.length > 1 && !(i === 0 && orphans.length > 0),
           };
         });
   const selection: ProcessingItem | undefined = manifest

@@ -44,6 +44,11 @@ export const STEP_NAME = /^[a-z][a-z0-9-]{0,15}$/;
  */
 export const JOB_STEP_NAME = /^[a-z][a-z0-9-]{0,21}$/;
 
+/** The step of a search's candidate: `train-<algorithm>`, with hyphens for underscores. */
+export function candidateStep(algorithm: string): string {
+  return `train-${algorithm.replaceAll("_", "-")}`;
+}
+
 /** SageMaker jobs and models of a run, each with a deterministic name. */
 export const JOB_STEPS = ["preprocess", "train", "evaluate", "transform", "model"] as const;
 /** A built-in job, or one of the user's processing steps (modeldrop.json names them). */

@@ -37,11 +37,10 @@ from .errors import DatasetRejected, InvalidOption, JobArgumentParser, run_job
 from .options import DEFAULT_SPLIT, parse_options_json
 from .progress import log, progress
 from .schema import (
-    CLASSIFICATION_METRICS,
-    REGRESSION_METRICS,
     TABULAR_ALGORITHMS,
     DatasetSchema,
     Inference,
+    check_metric,
     check_target,
     choose_target,
     choose_task,
@@ -106,11 +105,8 @@ def check_option_fit(options: dict[str, Any], task: str) -> None:
     elif algorithm is not None and algorithm not in TABULAR_ALGORITHMS:
         raise InvalidOption("algorithm", f"{algorithm} is not a tabular algorithm")
     metric = options.get("metric")
-    allowed = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
-    if metric is not None and metric not in allowed:
-        raise InvalidOption(
-            "metric", f"{metric} does not apply to {task}; use one of {', '.join(allowed)}"
-        )
+    if metric is not None:
+        check_metric(metric, task)
 
 
 def split_indices(

@@ -51,6 +51,15 @@ REGRESSION_METRICS = ("rmse", "mae", "r2")
 TABULAR_ALGORITHMS = ("xgboost", "lightgbm", "random_forest", "extra_trees", "linear")
 
 
+def check_metric(metric: str, task: str) -> None:
+    """A metric the task's evaluation reports, or InvalidOption naming the ones it does."""
+    allowed = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+    if metric not in allowed:
+        raise InvalidOption(
+            "metric", f"{metric} does not apply to {task}; use one of {', '.join(allowed)}"
+        )
+
+
 @dataclass
 class Feature:
     name: str

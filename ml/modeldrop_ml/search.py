@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -120,7 +120,6 @@ class SearchResult:
     history: dict[str, Any]  # history.json: the chosen trial's curve, the refit
     oof: np.ndarray
     actual: np.ndarray
-    trials: list[Trial] = field(default_factory=list)
 
 
 def folds_for(
@@ -302,4 +301,4 @@ def search(
         history["rounds"] = [point for point in best.curve if "validation" in point]
         history["best_round"] = best.rounds
     actual = y[scored_rows] if len(folds) == 1 else y
-    return SearchResult(model, candidate, history, best.oof, actual, trials)
+    return SearchResult(model, candidate, history, best.oof, actual)

@@ -33,7 +33,7 @@ from . import env
 from .artifact import ARTIFACT, load_model
 from .errors import JobArgumentParser, JobFailed, run_job
 from .progress import log, progress
-from .search import better, preset_settings, score
+from .search import LOWER_IS_BETTER, better, preset_settings, score
 from .tabular import EnsembleModel, ensemble_importance
 
 STEP = "select"
@@ -93,7 +93,7 @@ def greedy_ensemble(
             for record in records
         ]
         choice = trial_scores.index(
-            min(trial_scores) if metric in ("log_loss", "rmse", "mae") else max(trial_scores)
+            min(trial_scores) if metric in LOWER_IS_BETTER else max(trial_scores)
         )
         total += records[choice]["oof"]
         picks[choice] = picks.get(choice, 0) + 1
@@ -135,7 +135,7 @@ def choose(records: list[dict[str, Any]], allow_ensemble: bool, task: str) -> di
     ranked = sorted(
         records,
         key=lambda r: r["validation"]["score"] or 0.0,
-        reverse=metric not in ("log_loss", "rmse", "mae"),
+        reverse=metric not in LOWER_IS_BETTER,
     )
     best = ranked[0]
     board: dict[str, Any] = {

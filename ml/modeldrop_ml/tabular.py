@@ -167,6 +167,17 @@ def _curve(result: dict[str, Any], metric: str) -> list[dict[str, float]]:
     ]
 
 
+def _boosting_space(trial: Any) -> dict[str, Any]:
+    """The ranges XGBoost and LightGBM search alike: step size, sampling and penalties."""
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
+        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10, log=True),
+        "reg_alpha": trial.suggest_float("reg_alpha", 1e-3, 1, log=True),
+    }
+
+
 class XGBoost:
     name = "xgboost"
     defaults: ClassVar[dict[str, Any]] = {
@@ -181,17 +192,12 @@ class XGBoost:
         "reg_alpha": 0.0,
         "seed": 42,
     }
-    boosted = True
 
     def space(self, trial: Any) -> dict[str, Any]:
         return {
             "max_depth": trial.suggest_int("max_depth", 2, 10),
-            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
-            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
             "min_child_weight": trial.suggest_float("min_child_weight", 0.5, 20, log=True),
-            "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10, log=True),
-            "reg_alpha": trial.suggest_float("reg_alpha", 1e-3, 1, log=True),
+            **_boosting_space(trial),
         }
 
     def params(
@@ -293,17 +299,12 @@ class LightGBM:
         "reg_alpha": 0.0,
         "seed": 42,
     }
-    boosted = True
 
     def space(self, trial: Any) -> dict[str, Any]:
         return {
-            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
             "num_leaves": trial.suggest_int("num_leaves", 4, 128, log=True),
             "min_samples_leaf": trial.suggest_int("min_samples_leaf", 2, 60, log=True),
-            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
-            "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10, log=True),
-            "reg_alpha": trial.suggest_float("reg_alpha", 1e-3, 1, log=True),
+            **_boosting_space(trial),
         }
 
     def fit(
@@ -399,7 +400,6 @@ class SklearnLearner:
 
     name = ""
     defaults: ClassVar[dict[str, Any]] = {}
-    boosted = False
 
     def model(self, task: str, hp: dict[str, Any]) -> Any:
         raise NotImplementedError

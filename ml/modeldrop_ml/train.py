@@ -39,9 +39,8 @@ from .errors import InvalidOption, JobArgumentParser, JobFailed, run_job
 from .options import coerce_hyperparameters, options_schema
 from .progress import log, progress
 from .schema import (
-    CLASSIFICATION_METRICS,
-    REGRESSION_METRICS,
     DatasetSchema,
+    check_metric,
     learn_categories,
     model_frame,
 )
@@ -109,11 +108,7 @@ def search_settings(controls: dict[str, str], task: str) -> Settings:
     if not seconds > 0:
         raise InvalidOption("timeBudgetSeconds", f"{budget!r} must be more than 0 seconds")
     metric = controls.get("metric", DEFAULT_METRIC.get(task, "accuracy"))
-    allowed = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
-    if metric not in allowed:
-        raise InvalidOption(
-            "metric", f"{metric} does not apply to {task}; use one of {', '.join(allowed)}"
-        )
+    check_metric(metric, task)
     return Settings(
         metric=metric,
         trials=preset["trials"],

@@ -1,11 +1,12 @@
 /** The model search: every candidate's validation score, what it chose, its time and cost, and why the winner won. */
 import type { Run } from "../../run-record.js";
+import { candidateStep } from "../../runs.js";
 import { num, short, usd } from "../format.js";
 import { type Html, html, section } from "../html.js";
 
-/** The step a candidate's training job ran as (core/pipeline-input.ts names them so). */
-function candidateStep(run: Run, algorithm: string): string {
-  const step = `train-${algorithm.replaceAll("_", "-")}`;
+/** The step a candidate's training job ran as: its own, or `train` when it was the only one. */
+function stepOf(run: Run, algorithm: string): string {
+  const step = candidateStep(algorithm);
   return run.steps?.[step] ? step : "train";
 }
 
@@ -14,7 +15,7 @@ export function searchSection(run: Run): Html {
   if (!search) return html``;
   const costOf = (step: string) => run.cost?.steps.find((s) => s.step === step);
   const rows = search.candidates.map((candidate, rank) => {
-    const step = candidateStep(run, candidate.algorithm);
+    const step = stepOf(run, candidate.algorithm);
     const cost = costOf(step);
     const chosen =
       search.winner === candidate.algorithm ||
