@@ -22,6 +22,8 @@ for definition in statemachines/*.asl.json; do
   npx asl-validator --json-path "$definition"
 done
 
+# The dashboard's built files are part of its function's package.
+npx tsx web/build.ts > /dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 if ! log=$(npx serverless package --package "$out" 2>&1); then

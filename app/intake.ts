@@ -14,8 +14,9 @@ import {
   sidecarKey,
 } from "../core/drops.js";
 import { InvalidCode, NotFound } from "../core/errors.js";
+import { runIdForDrop } from "../core/run-ids.js";
 import type { Run } from "../core/run-record.js";
-import { isTerminal, runIdForDrop } from "../core/runs.js";
+import { isTerminal } from "../core/runs.js";
 import { type LaunchSettings, launchTrainingRun, withPinnedCode } from "./launch.js";
 import { sendRunNotice } from "./notice.js";
 import type { ObjectStore, Ports } from "./ports.js";

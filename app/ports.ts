@@ -96,6 +96,19 @@ export interface ObjectHead {
   versionId: string | undefined;
 }
 
+/** One object of a listing (S3 lists keys with their size and time, not their versions). */
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface ObjectPage {
+  objects: ListedObject[];
+  /** S3's continuation token for the next page; absent on the last. */
+  next?: string;
+}
+
 export interface PresignedPost {
   url: string;
   fields: Record<string, string>;
@@ -111,6 +124,8 @@ export interface ObjectStore {
   /** Copies one exact version of `key` to `to` ("null" for an unversioned object). */
   copyVersion(bucket: string, key: string, versionId: string, to: string): Promise<void>;
   listKeys(bucket: string, prefix: string): Promise<string[]>;
+  /** One page of the objects under `prefix` in key order, at most `limit`; `after`: an earlier page's `next`. */
+  listPage(bucket: string, prefix: string, limit: number, after?: string): Promise<ObjectPage>;
   presignGet(bucket: string, key: string, seconds?: number): Promise<string>;
   presignPost(
     bucket: string,

@@ -25,9 +25,18 @@ import { parseRunOptions } from "../core/options.js";
 import { jobLogGroup } from "../core/pipeline-state.js";
 import { predictionContent } from "../core/predict-input.js";
 import { latestProgress } from "../core/progress.js";
+import { newRunId } from "../core/run-ids.js";
 import type { Run } from "../core/run-record.js";
-import { outputLocations, type RunLinks, toRunDetail } from "../core/run-view.js";
-import { isTerminal, jobName, newRunId } from "../core/runs.js";
+import {
+  type LinkedObject,
+  outputKeys,
+  outputLocations,
+  plotKeys,
+  plotsPrefix,
+  type RunLinks,
+  toRunDetail,
+} from "../core/run-view.js";
+import { isTerminal, jobName } from "../core/runs.js";
 import { parseS3Uri } from "../core/s3-uri.js";
 import {
   type LaunchSettings,
@@ -174,14 +183,47 @@ async function links(ports: Pick<Ports, "objects">, run: Run): Promise<RunLinks>
     const uri = locations[name];
     if (uri === undefined) continue;
     const { bucket, key } = parseS3Uri(uri);
-    // A prefix (the predictions folder) has no single URL; an object is linked once it exists.
-    const url =
-      !key.endsWith("/") && (await ports.objects.head(bucket, key))
-        ? await ports.objects.presignGet(bucket, key)
-        : undefined;
+    // A prefix (the predictions folder) has no single URL: its files are linked one by one.
+    if (key.endsWith("/")) {
+      const files = await linkedObjects(
+        ports,
+        bucket,
+        outputKeys(await ports.objects.listKeys(bucket, key)),
+      );
+      found[name] = { uri, ...(files.length > 0 ? { files } : {}) };
+      continue;
+    }
+    // An object is linked once it exists.
+    const url = (await ports.objects.head(bucket, key))
+      ? await ports.objects.presignGet(bucket, key)
+      : undefined;
     found[name] = { uri, ...(url ? { url } : {}) };
   }
+  const prefix = plotsPrefix(run);
+  if (prefix !== undefined) {
+    const { bucket } = run.dataset;
+    found.plots = await linkedObjects(
+      ports,
+      bucket,
+      plotKeys(await ports.objects.listKeys(bucket, prefix)),
+    );
+  }
   return found;
+}
+
+/** Each listed object with its location and a presigned GET URL. */
+function linkedObjects(
+  ports: Pick<Ports, "objects">,
+  bucket: string,
+  listed: { name: string; key: string }[],
+): Promise<LinkedObject[]> {
+  return Promise.all(
+    listed.map(async ({ name, key }) => ({
+      name,
+      uri: `s3://${bucket}/${key}`,
+      url: await ports.objects.presignGet(bucket, key),
+    })),
+  );
 }
 
 /** A step that runs a SageMaker job, so it has a log: a built-in job or a user's step. */

@@ -10,7 +10,13 @@ import {
 } from "@aws-sdk/client-s3";
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import type { ObjectHead, ObjectStore, PresignedPost } from "../app/ports.js";
+import type {
+  ListedObject,
+  ObjectHead,
+  ObjectPage,
+  ObjectStore,
+  PresignedPost,
+} from "../app/ports.js";
 import { InvalidRequest } from "../core/errors.js";
 
 function isMissing(error: unknown): boolean {
@@ -20,8 +26,14 @@ function isMissing(error: unknown): boolean {
   );
 }
 
+/** Presigned GETs are signed as at the start of such a window (see presignGet). */
+const SIGNING_WINDOW_SECONDS = 600;
+
 export class Objects implements ObjectStore {
-  constructor(private readonly s3: S3Client) {}
+  constructor(
+    private readonly s3: S3Client,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   /** The object's head, or undefined when it (or that version) does not exist. */
   async head(bucket: string, key: string, versionId?: string): Promise<ObjectHead | undefined> {
@@ -97,10 +109,61 @@ export class Objects implements ObjectStore {
     return keys;
   }
 
-  /** A GET URL for one object, valid for `seconds`. */
+  /**
+   * One page of the objects under `prefix`. A continuation token S3 does not take (a cursor
+   * that was not one of its `next`s) is the request's fault: 400 naming the cursor.
+   */
+  async listPage(
+    bucket: string,
+    prefix: string,
+    limit: number,
+    after?: string,
+  ): Promise<ObjectPage> {
+    try {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          MaxKeys: limit,
+          ...(after ? { ContinuationToken: after } : {}),
+        }),
+      );
+      // S3 gives every listed object a key and a time; the types only say they may be absent.
+      const objects = (page.Contents ?? []).flatMap((item): ListedObject[] =>
+        item.Key && item.LastModified
+          ? [{ key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified }]
+          : [],
+      );
+      return {
+        objects,
+        ...(page.IsTruncated && page.NextContinuationToken
+          ? { next: page.NextContinuationToken }
+          : {}),
+      };
+    } catch (error) {
+      const status =
+        error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      if (after && status === 400)
+        throw new InvalidRequest("cursor is not one this API gave out", {
+          field: "cursor",
+          cause: error,
+        });
+      throw error;
+    }
+  }
+
+  /**
+   * A GET URL for one object, valid for at least `seconds`. It is signed as at the start of the
+   * current 10-minute window and expires a window later, so the same object gets the same URL
+   * all window long: an answer that links it keeps its ETag while nothing else changed, and a
+   * dashboard polling GET /runs/{id} gets 304s instead of a new signature every second.
+   */
   async presignGet(bucket: string, key: string, seconds = 3600): Promise<string> {
+    const now = this.now().getTime();
+    const windowMs = SIGNING_WINDOW_SECONDS * 1000;
     return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
-      expiresIn: seconds,
+      signingDate: new Date(now - (now % windowMs)),
+      expiresIn: seconds + SIGNING_WINDOW_SECONDS,
     });
   }
 

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { deployment } from "../aws/deployment.js";
+import { buildDashboard } from "../web/build.js";
 import { CliError } from "./client.js";
 import { buildCode } from "./stage-code.js";
 import { type Flags, HELP_FLAGS } from "./usage.js";
@@ -110,6 +111,7 @@ export async function deploy(argv: string[], projectRoot: string): Promise<numbe
     console.log(`store:  s3://<DataBucketName of ${plan.stackName}>/code/${code.sha256}/`);
     return 0;
   }
+  buildDashboard(projectRoot);
   const aws = deployment({ region: plan.region });
   const before = await aws.stackOutputs(plan.stackName);
   if (before?.DataBucketName) await aws.uploadCode(before.DataBucketName, code);
@@ -139,5 +141,7 @@ export async function deploy(argv: string[], projectRoot: string): Promise<numbe
   for (const [name, value] of Object.entries(after)) console.log(`  ${name}: ${value}`);
   console.log(`  inbox: s3://${after.DataBucketName}/inbox/`);
   if (after.HttpApiEndpoint) console.log(`  export MODELDROP_ENDPOINT=${after.HttpApiEndpoint}`);
+  if (after.DashboardUrl)
+    console.log(`dashboard: ${after.DashboardUrl} (sign in with the API token)`);
   return 0;
 }

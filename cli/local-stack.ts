@@ -9,12 +9,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { deployment, type StagedCode } from "../aws/deployment.js";
 import type { LocalCloud } from "../local/cloud.js";
+import { buildDashboard } from "../web/build.js";
 
 export const STACK_NAME = "modeldrop-dev";
 export const TOKEN_FILE = "api-token";
 
-/** `serverless package` (osls, offline) into `dir`. */
+/** `serverless package` (osls, offline) into `dir`, the dashboard built first (it is packaged). */
 export function packageStack(projectRoot: string, dir: string): void {
+  buildDashboard(projectRoot);
   // `--package .serverless` loses the function zips (the framework clears its own folder while
   // copying them there), so the default folder is asked for by leaving the flag out.
   const into = resolve(dir) === resolve(projectRoot, ".serverless") ? [] : ["--package", dir];

@@ -35,6 +35,7 @@ const STACK_SOURCES = [
   "core",
   "aws",
   "statemachines",
+  "web",
 ];
 
 function newestChange(path: string): number {
@@ -71,6 +72,7 @@ export async function up(settings: UpSettings, projectRoot: string): Promise<num
       if (!cloud.stack?.outputs.ApiTokenParameterName) return [];
       await provisionLocalStack(cloud, code);
       return [
+        `dashboard:   ${cloud.apiEndpoint}/ (sign in with the API token)`,
         `api token:   in ${join(cloud.stateDir, "api-token")} (\`npx modeldrop token\`)`,
         `try:         npx modeldrop drop examples/breast-cancer.csv --follow`,
       ];
@@ -151,9 +153,12 @@ export async function demo(projectRoot: string, stateFolder = ".modeldrop"): Pro
     console.log(`  metrics:  ${metrics ?? "(none)"}`);
     console.log(`  report:   ${reportFile ?? "(none)"}`);
     console.log(`  email:    ${noticeFile(stateDir, id) ?? join(stateDir, "outbox")}`);
+    console.log(
+      `  dashboard: ${cloud.apiEndpoint}/#/runs/${encodeURIComponent(id)} while \`npx modeldrop up\` runs (sign in with \`npx modeldrop token\`)`,
+    );
     console.log("");
     console.log(
-      "next: `npx modeldrop up` serves the API and the inbox/ folder; `npx modeldrop runs` lists runs.",
+      "next: `npx modeldrop up` serves the API, the dashboard and the inbox/ folder; `npx modeldrop runs` lists runs.",
     );
     return run.status === "SUCCEEDED" ? 0 : 1;
   } finally {

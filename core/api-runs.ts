@@ -7,8 +7,9 @@ import { createHash } from "node:crypto";
 import { classifyDrop, queuedTrainingRun } from "./drops.js";
 import { Conflict, InvalidRequest } from "./errors.js";
 import type { RunOptions } from "./options.js";
+import { newRunId, runIdForIdempotencyKey } from "./run-ids.js";
 import type { Run } from "./run-record.js";
-import { fileName, newRunId, runIdForIdempotencyKey } from "./runs.js";
+import { fileName } from "./runs.js";
 import { parseS3Uri } from "./s3-uri.js";
 
 /** Prediction inputs live apart from inbox/, where every object starts a training run. */

@@ -48,7 +48,11 @@ const Limit = z.coerce.number().int().min(1).max(100).default(20);
 
 const Link = z
   .object({ uri: z.string(), url: z.string().optional() })
-  .describe("an S3 location and, when it exists, a presigned GET URL valid for an hour");
+  .describe("an S3 location and, when it exists, a presigned GET URL valid for at least an hour");
+
+const LinkedObject = z
+  .object({ name: z.string(), uri: z.string(), url: z.string() })
+  .describe("one object of a run's outputs, with a presigned GET URL valid for at least an hour");
 
 const StepView = z.object({
   job: z.string().optional(),
@@ -137,6 +141,14 @@ export const RunSummary = z.object({
   modelName: z.string().optional(),
   modelVersion: z.int().optional(),
   step: z.string().optional(),
+  // The running job's progress is not on the run record (it is read from the job's log), so a
+  // listing leaves it out rather than read one log per run: GET /runs/{id} has it.
+  costUsd: z.number().optional().describe("the run's SageMaker cost so far, once priced"),
+  seconds: z.number().optional().describe("from creation to end; absent while the run is on"),
+  metric: z
+    .object({ name: z.string(), value: z.number() })
+    .optional()
+    .describe("the metric the quality gate judged, once the run was evaluated"),
   url: z.string().describe("this run's API path"),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
@@ -176,8 +188,17 @@ export const RunDetail = RunSummary.extend({
   links: z.object({
     model: Link.optional(),
     evaluation: Link.optional(),
-    predictions: Link.optional(),
+    predictions: Link.extend({
+      files: z
+        .array(LinkedObject)
+        .optional()
+        .describe("the files in the predictions folder (one `<input>.out` per input file)"),
+    }).optional(),
     report: Link.optional(),
+    plots: z
+      .array(LinkedObject)
+      .optional()
+      .describe("the evaluation's plots, in key order, once the run has metrics"),
   }),
 });
 export type RunDetail = z.infer<typeof RunDetail>;
@@ -269,6 +290,17 @@ export const LogsQuery = z.strictObject({
   cursor: Cursor.optional(),
 });
 
+export const ListInboxQuery = z.strictObject({
+  prefix: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe("only keys under inbox/<prefix> (a folder such as `images/`, or a name's start)"),
+  limit: Limit,
+  cursor: Cursor.optional(),
+});
+
 export const UploadBody = z
   .strictObject({
     fileName: z
@@ -335,6 +367,26 @@ export const Upload = z.object({
   key: z.string(),
   maxBytes: z.int(),
   expiresAt: z.string(),
+});
+
+export const InboxObject = z.object({
+  key: z.string().describe("the object's key, as POST /runs takes it as `input`"),
+  name: z.string().describe("its file name"),
+  size: z.int(),
+  lastModified: z.string(),
+  versionId: VersionId.optional().describe(
+    "not listed (S3 lists keys, not versions): POST /runs takes the current version",
+  ),
+});
+
+export const InboxPage = z.object({
+  objects: z.array(InboxObject),
+  next: z
+    .string()
+    .optional()
+    .describe(
+      "pass as `cursor` for the next page; absent on the last. A page may hold fewer than `limit` objects, since option files are left out",
+    ),
 });
 
 export const ModelPage = z.object({
@@ -461,6 +513,15 @@ export const ROUTES = {
     auth: true,
     body: UploadBody,
     responses: { 201: Upload },
+  },
+  listInbox: {
+    method: "GET",
+    path: "/inbox",
+    summary:
+      "Datasets already in inbox/, in S3's key order (S3 cannot list newest first), without option sidecars, folder markers or empty objects",
+    auth: true,
+    query: ListInboxQuery,
+    responses: { 200: InboxPage },
   },
   listModels: {
     method: "GET",

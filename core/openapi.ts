@@ -92,6 +92,15 @@ function parameters(spec: RouteSpec): unknown[] {
         ...(typeof property.description === "string" ? { description: property.description } : {}),
       });
   }
+  if (spec.method === "GET")
+    list.push({
+      name: "If-None-Match",
+      in: "header",
+      required: false,
+      description:
+        "the ETag of an answer you kept (or a comma-separated list, or *): 304 and no body while it is still the answer",
+      schema: { type: "string", minLength: 1, maxLength: 2000, pattern: "^[\\x20-\\x7e]+$" },
+    });
   for (const [name, header] of Object.entries(spec.headers ?? {}))
     list.push({
       name,
@@ -110,15 +119,36 @@ const LOCATION_HEADER = {
   schema: { type: "string", pattern: "^/runs/" },
 };
 
+/** Every 200 to a GET carries a strong ETag of its body (handlers/api/http.ts). */
+const ETAG_HEADER = {
+  description: "a strong validator of this body: send it back as If-None-Match",
+  required: true,
+  schema: { type: "string", pattern: '^"[A-Za-z0-9_-]+"$' },
+};
+
+/** The headers a successful answer carries besides its content type. */
+function successHeaders(spec: RouteSpec, status: string): Record<string, unknown> | undefined {
+  if (status === "202") return { Location: LOCATION_HEADER };
+  if (status === "200" && spec.method === "GET") return { ETag: ETAG_HEADER };
+  return undefined;
+}
+
 export function openApiDocument(serverUrl?: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [operationId, spec] of Object.entries(ROUTES) as [string, RouteSpec][]) {
     const responses: Record<string, unknown> = errorResponses(spec);
-    for (const [status, body] of Object.entries(spec.responses))
+    for (const [status, body] of Object.entries(spec.responses)) {
+      const headers = successHeaders(spec, status);
       responses[status] = {
         description: spec.summary,
-        ...(status === "202" ? { headers: { Location: LOCATION_HEADER } } : {}),
+        ...(headers ? { headers } : {}),
         ...(body ? { content: { "application/json": { schema: schema(body, "output") } } } : {}),
+      };
+    }
+    if (spec.method === "GET" && "200" in spec.responses)
+      responses[304] = {
+        description: "the If-None-Match ETag is still this answer's: no body",
+        headers: { ETag: ETAG_HEADER },
       };
     const operation = {
       operationId,

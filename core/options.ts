@@ -323,6 +323,9 @@ function describeIssue(issue: z.core.$ZodIssue): { field: string; message: strin
 
 const MAX_OPTIONS_BYTES = 32 * 1024;
 
+/** In the schema (the jobs share it) but not carried out yet: refused rather than ignored. */
+export const NOT_YET_ACCEPTED = ["notify", "pretrainedWeights"] as const;
+
 /** Parses untrusted options, throwing InvalidOptions that names the field at fault. */
 export function parseRunOptions(input: unknown): RunOptions {
   const result = RunOptions.safeParse(input);
@@ -334,8 +337,7 @@ export function parseRunOptions(input: unknown): RunOptions {
         "(options)",
         `the options are ${size} bytes as JSON; at most ${MAX_OPTIONS_BYTES} are accepted`,
       );
-    // In the schema (the jobs share it) but not carried out yet: refused rather than ignored.
-    for (const field of ["notify", "pretrainedWeights"] as const)
+    for (const field of NOT_YET_ACCEPTED)
       if (result.data[field] !== undefined)
         throw new InvalidOptions(
           field,

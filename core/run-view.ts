@@ -14,9 +14,21 @@ export function toAccepted(run: Run): { id: string; status: Run["status"]; url: 
   return { id: run.id, status: run.status, url: runPath(run.id) };
 }
 
+/** Seconds from creation to end, or undefined while the run is on (or a date does not parse). */
+function runSeconds(run: Run): number | undefined {
+  if (!run.endedAt) return undefined;
+  const ms = Date.parse(run.endedAt) - Date.parse(run.createdAt);
+  return Number.isFinite(ms) ? Math.max(0, ms) / 1000 : undefined;
+}
+
+/**
+ * A run as a listing shows it: everything a live list needs from the record alone (its cost,
+ * duration and gate metric), so a page of runs costs one query and no read per run.
+ */
 export function toRunSummary(run: Run): RunSummary {
   const version = run.model?.version;
   const modelName = run.model?.name ?? run.modelName;
+  const seconds = runSeconds(run);
   return {
     id: run.id,
     kind: run.kind,
@@ -28,15 +40,21 @@ export function toRunSummary(run: Run): RunSummary {
     ...(modelName ? { modelName } : {}),
     ...(version !== undefined ? { modelVersion: version } : {}),
     ...(run.step ? { step: run.step } : {}),
+    ...(run.cost ? { costUsd: run.cost.totalUsd } : {}),
+    ...(seconds !== undefined ? { seconds } : {}),
+    ...(run.gate ? { metric: { name: run.gate.metric, value: run.gate.value } } : {}),
     url: runPath(run.id),
   };
 }
 
 export type RunLinks = RunDetail["links"];
+export type LinkedObject = NonNullable<RunLinks["plots"]>[number];
 export type RunProgress = NonNullable<RunDetail["progress"]>;
 
 /** Output locations of a run (S3 URIs), for the handler to presign. */
-export function outputLocations(run: Run): Partial<Record<keyof RunLinks, string>> {
+export function outputLocations(
+  run: Run,
+): Partial<Record<Exclude<keyof RunLinks, "plots">, string>> {
   const root = `s3://${run.dataset.bucket}/runs/${run.id}`;
   return {
     ...(run.model?.artifact && run.kind === "train" ? { model: run.model.artifact } : {}),
@@ -44,6 +62,23 @@ export function outputLocations(run: Run): Partial<Record<keyof RunLinks, string
     ...(run.predictions ? { predictions: run.predictions } : {}),
     ...(run.report ? { report: run.report } : {}),
   };
+}
+
+/** Where the evaluate job left its PNGs (`runs/<id>/evaluation/plots/`), once the run has metrics. */
+export function plotsPrefix(run: Run): string | undefined {
+  return run.metrics ? `runs/${run.id}/evaluation/plots/` : undefined;
+}
+
+/** The objects among listed keys (folder markers left out), named by their file names. */
+export function outputKeys(keys: readonly string[]): { name: string; key: string }[] {
+  return keys
+    .filter((key) => !key.endsWith("/"))
+    .map((key) => ({ name: key.slice(key.lastIndexOf("/") + 1), key }));
+}
+
+/** The plot objects among the keys listed under plotsPrefix. */
+export function plotKeys(keys: readonly string[]): { name: string; key: string }[] {
+  return outputKeys(keys).filter(({ key }) => key.endsWith(".png"));
 }
 
 export type NoticeView = NonNullable<RunDetail["notice"]>;

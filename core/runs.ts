@@ -1,8 +1,6 @@
 /**
- * Runs: their ids, statuses and the names derived from them. A run dropped into the inbox gets
- * an id derived from the exact object version, so a duplicate S3 event finds the same run.
+ * Runs: their statuses, steps and the names derived from them (the ids are in core/run-ids.ts).
  */
-import { createHash, randomBytes } from "node:crypto";
 
 export const RUN_STATUSES = [
   "QUEUED",
@@ -73,54 +71,10 @@ export function fileName(key: string): string {
 }
 
 /** The file name without its extension. */
-function fileStem(key: string): string {
+export function fileStem(key: string): string {
   const name = fileName(key);
   const dot = name.lastIndexOf(".");
   return dot > 0 ? name.slice(0, dot) : name;
-}
-
-/**
- * `churn-data-3f2a9c1b0d4e`: readable, and the same for the same bucket, key and version, so a
- * redelivered event maps to the run it already started. 37 characters at most, which leaves room
- * for the job prefix and suffixes inside SageMaker's 63.
- */
-export function runIdForDrop(bucket: string, key: string, versionId: string): string {
-  const digest = createHash("sha256").update(`${bucket}\n${key}\n${versionId}`).digest("hex");
-  return `${slug(fileStem(key), 24)}-${digest.slice(0, 12)}`;
-}
-
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/** The low `length * 5` bits of the bytes (a big-endian number), in Crockford base32. */
-function crockford(bytes: Uint8Array, length: number): string {
-  let bits = 0n;
-  for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
-  let out = "";
-  for (let i = length - 1; i >= 0; i--) out += CROCKFORD[Number((bits >> BigInt(i * 5)) & 31n)];
-  return out;
-}
-
-/**
- * A run started through the API: a ULID (48-bit millisecond time + 80 random bits, Crockford
- * base32), so ids sort by creation time.
- */
-export function newRunId(now: Date = new Date(), random: Uint8Array = randomBytes(10)): string {
-  const bytes = new Uint8Array(16);
-  let time = BigInt(now.getTime());
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = Number(time & 255n);
-    time >>= 8n;
-  }
-  bytes.set(random.subarray(0, 10), 6);
-  return crockford(bytes, 26);
-}
-
-/**
- * The run id an `Idempotency-Key` maps to: the same key (per route) always names the same run,
- * shaped like a ULID so both kinds of id look alike.
- */
-export function runIdForIdempotencyKey(route: string, key: string): string {
-  return crockford(createHash("sha256").update(`${route}\n${key}`).digest().subarray(0, 16), 26);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { EventBridgeService, Target } from "./eventbridge.js";
 import { readJsonFile, writeJsonAtomic } from "./files.js";
 import { AwsError, isRecord } from "./http.js";
 import type { FunctionRunner } from "./lambda.js";
-import type { ObjectStore } from "./s3-store.js";
+import type { CorsRule, ObjectStore } from "./s3-store.js";
 import type { SnsService } from "./sns.js";
 import type { SsmService } from "./ssm.js";
 import {
@@ -47,7 +47,10 @@ export async function applyStack(
     const eventBridge =
       isRecord(notification.EventBridgeConfiguration) &&
       notification.EventBridgeConfiguration.EventBridgeEnabled !== false;
-    cloud.objects.createBucket(nameOf(bucket, "BucketName"), { versioning, eventBridge });
+    const name = nameOf(bucket, "BucketName");
+    cloud.objects.createBucket(name, { versioning, eventBridge });
+    // As CloudFormation does: a template without the property leaves the bucket without CORS.
+    cloud.objects.setCors(name, corsRulesOf(p.CorsConfiguration));
   }
   for (const table of byType("AWS::DynamoDB::Table"))
     await createTable(cloud.dynamodb, cloud.stateDir, nameOf(table, "TableName"), table.properties);
@@ -87,6 +90,7 @@ export async function applyStack(
       isRecord(p.Environment) && isRecord(p.Environment.Variables) ? p.Environment.Variables : {};
     cloud.functions.define({
       name,
+      root: folder,
       file,
       exportName: handler.slice(dot + 1),
       environment: Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v)])),
@@ -209,6 +213,20 @@ function apiRoutes(stack: ResolvedStack): ApiRoute[] {
  * The resource's name: the template's, or the one resolveStack generated as CloudFormation
  * would. Never "undefined": a resource without one is a bug in the stack resolution.
  */
+/** AWS::S3::Bucket CorsConfiguration in S3's terms (its names differ: AllowedOrigins, ExposedHeaders, MaxAge). */
+function corsRulesOf(configuration: unknown): CorsRule[] | undefined {
+  if (!isRecord(configuration) || !Array.isArray(configuration.CorsRules)) return undefined;
+  const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+  return configuration.CorsRules.filter(isRecord).map((rule) => ({
+    ...(rule.Id === undefined ? {} : { id: String(rule.Id) }),
+    allowedOrigins: strings(rule.AllowedOrigins),
+    allowedMethods: strings(rule.AllowedMethods),
+    allowedHeaders: strings(rule.AllowedHeaders),
+    exposeHeaders: strings(rule.ExposedHeaders),
+    ...(rule.MaxAge === undefined ? {} : { maxAgeSeconds: Number(rule.MaxAge) }),
+  }));
+}
+
 function nameOf(resource: StackResource, property: string): string {
   const name = resource.properties[property];
   if (typeof name !== "string" || name === "")

@@ -65,7 +65,7 @@ function routeBySigV4Scope(
   return async (req, res) => {
     const url = new URL(req.url ?? "/", "http://local");
     const scope = scopeFromHeaders(req) ?? scopeFromQuery(url.searchParams);
-    const service = scope?.service ?? (isBrowserPost(req) ? "s3" : undefined);
+    const service = scope?.service ?? (isUnsignedBrowserRequest(req) ? "s3" : undefined);
     if (service === "s3") return s3.handle(req, res, url);
     if (service === "dynamodb") return dynamodb.handle(req, res);
     if (service === "sns") return sns.handle(req, res);
@@ -86,8 +86,14 @@ function routeBySigV4Scope(
   };
 }
 
-/** A browser's presigned POST carries its credential in the form, not the headers or query. */
-function isBrowserPost(req: IncomingMessage): boolean {
+/**
+ * What a browser sends S3 without a scope to route by: a presigned POST carries its credential
+ * in the form, not the headers or query, and a CORS preflight (OPTIONS) carries no credential
+ * at all. S3 is the one service here that pages call across origins (presigned uploads and
+ * downloads) and has CORS rules to answer a preflight with, so every unsigned OPTIONS is S3's.
+ */
+function isUnsignedBrowserRequest(req: IncomingMessage): boolean {
+  if (req.method === "OPTIONS") return true;
   return (
     req.method === "POST" &&
     String(req.headers["content-type"] ?? "").startsWith("multipart/form-data")

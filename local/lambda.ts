@@ -10,6 +10,8 @@ import type { InvokeResult } from "./stepfunctions.js";
 
 export interface FunctionDefinition {
   name: string;
+  /** The unpacked artifact: the function's LAMBDA_TASK_ROOT (`/var/task` on AWS). */
+  root: string;
   /** The bundle's entry file and the exported handler name (`handler` of `index.handler`). */
   file: string;
   exportName: string;
@@ -122,6 +124,7 @@ export class FunctionRunner {
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
       AWS_LAMBDA_LOG_STREAM_NAME: stream,
+      LAMBDA_TASK_ROOT: fn.root,
       MODELDROP_FUNCTION_ARN: this.arn(fn.name),
       MODELDROP_LOG_STREAM: stream,
     };

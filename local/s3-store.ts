@@ -51,7 +51,21 @@ interface BucketState {
   uploads: Map<string, MultipartUpload>;
   /** Stored as given (policy, encryption, public access block): accepted, not enforced. */
   settings: Record<string, string>;
+  /** Absent when the bucket has no CORS configuration. */
+  cors?: CorsRule[];
 }
+
+/** One rule of a bucket's CORS configuration, whether PutBucketCors or the template set it. */
+export interface CorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+}
+
+const CORS_METHODS = new Set(["GET", "PUT", "HEAD", "POST", "DELETE"]);
 
 /** `bucket.json`: the same, with the Maps written as JSON objects (keys as JSON strings). */
 interface BucketFile extends Omit<BucketState, "objects" | "uploads"> {
@@ -180,8 +194,28 @@ export class ObjectStore {
     this.save(bucket);
   }
 
+  deleteSetting(name: string, setting: string): void {
+    const bucket = this.bucket(name);
+    delete bucket.settings[setting];
+    this.save(bucket);
+  }
+
   setting(name: string, setting: string): string | undefined {
     return this.bucket(name).settings[setting];
+  }
+
+  /** Checks the rules as PutBucketCors does; `undefined` removes the configuration. */
+  setCors(name: string, rules: CorsRule[] | undefined): void {
+    const bucket = this.bucket(name);
+    if (rules) {
+      checkCorsRules(rules);
+      bucket.cors = rules;
+    } else delete bucket.cors;
+    this.save(bucket);
+  }
+
+  cors(name: string): CorsRule[] | undefined {
+    return this.bucket(name).cors;
   }
 
   put(bucketName: string, key: string, source: PutSource, options: PutOptions = {}): ObjectVersion {
@@ -500,6 +534,39 @@ function toFile(bucket: BucketState): BucketFile {
     objects: Object.fromEntries(bucket.objects),
     uploads: Object.fromEntries(bucket.uploads),
   };
+}
+
+function checkCorsRules(rules: CorsRule[]): void {
+  const malformed = new AwsError(
+    "MalformedXML",
+    "The XML you provided was not well-formed or did not validate against our published schema",
+  );
+  if (rules.length === 0 || rules.length > 100) throw malformed;
+  for (const rule of rules) {
+    if (rule.allowedOrigins.length === 0 || rule.allowedMethods.length === 0) throw malformed;
+    const unsupported = rule.allowedMethods.find((method) => !CORS_METHODS.has(method));
+    if (unsupported !== undefined)
+      throw new AwsError(
+        "InvalidRequest",
+        `Found unsupported HTTP method in CORS config. Unsupported method is ${unsupported}`,
+      );
+    for (const [element, values] of [
+      ["AllowedOrigin", rule.allowedOrigins],
+      ["AllowedHeader", rule.allowedHeaders],
+    ] as const) {
+      const wild = values.find((value) => value.split("*").length > 2);
+      if (wild !== undefined)
+        throw new AwsError(
+          "InvalidRequest",
+          `${element} "${wild}" can not have more than one wildcard.`,
+        );
+    }
+    if (
+      rule.maxAgeSeconds !== undefined &&
+      (!Number.isInteger(rule.maxAgeSeconds) || rule.maxAgeSeconds < 0)
+    )
+      throw malformed;
+  }
 }
 
 function checkKey(key: string): void {

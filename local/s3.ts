@@ -1,10 +1,11 @@
 // The local S3 over HTTP: path-style REST-XML requests as the AWS SDK sends them with
 // `forcePathStyle: true`, presigned GET/PUT URLs (expiry checked) and browser POST uploads
-// with their policy enforced. Storage and versioning live in s3-store.ts.
+// with their policy enforced, and bucket CORS (preflights, and the headers on allowed answers).
+// Storage and versioning live in s3-store.ts.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { XMLParser } from "fast-xml-parser";
 import { AwsError, escapeXml, isRecord, readBody, requestId, sendXml } from "./http.js";
-import type { ObjectStore, ObjectVersion } from "./s3-store.js";
+import type { CorsRule, ObjectStore, ObjectVersion } from "./s3-store.js";
 import { compareKeys } from "./s3-store.js";
 import { parseAmzDate } from "./sigv4.js";
 
@@ -12,7 +13,16 @@ const XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/";
 const xml = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
-  isArray: (name) => ["Part", "Object"].includes(name),
+  isArray: (name) =>
+    [
+      "Part",
+      "Object",
+      "CORSRule",
+      "AllowedOrigin",
+      "AllowedMethod",
+      "AllowedHeader",
+      "ExposeHeader",
+    ].includes(name),
 });
 /** For bodies that carry keys (DeleteObjects): values kept verbatim, character references decoded. */
 const keysXml = new XMLParser({
@@ -35,6 +45,8 @@ export class S3Service {
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     try {
+      if (req.method === "OPTIONS") return this.preflight(req, res);
+      this.allowCors(req, res);
       checkPresignedExpiry(url.searchParams);
       await this.route(req, res, url);
     } catch (error) {
@@ -81,6 +93,65 @@ export class S3Service {
       "The specified method is not allowed against this resource.",
       405,
     );
+  }
+
+  /** A browser's CORS preflight, unsigned: the first rule that allows it answers it. */
+  private preflight(req: IncomingMessage, res: ServerResponse): void {
+    const [bucket, key] = splitPath(requestPath(req.url ?? "/"));
+    const origin = req.headers.origin;
+    const method = req.headers["access-control-request-method"];
+    if (!bucket)
+      throw new AwsError(
+        "MethodNotAllowed",
+        "The specified method is not allowed against this resource.",
+        405,
+      );
+    if (!origin)
+      throw new AwsError("BadRequest", "Insufficient information. Origin request header needed.");
+    if (typeof method !== "string")
+      throw new AwsError("BadRequest", "Invalid Access-Control-Request-Method: null");
+    const rules = this.store.cors(bucket);
+    if (!rules)
+      throw new AwsError(
+        "AccessForbidden",
+        "CORSResponse: CORS is not enabled for this bucket.",
+        403,
+        { Method: method, ResourceType: "BUCKET" },
+      );
+    const requested = String(req.headers["access-control-request-headers"] ?? "")
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean);
+    const allowed = corsHeaders(rules, origin, method, requested);
+    if (!allowed)
+      throw new AwsError(
+        "AccessForbidden",
+        "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+        403,
+        { Method: method, ResourceType: key === undefined ? "BUCKET" : "OBJECT" },
+      );
+    if (requested.length > 0) allowed["access-control-allow-headers"] = requested.join(", ");
+    res.writeHead(200, { ...allowed, "content-length": "0" });
+    res.end();
+  }
+
+  /**
+   * An answer to an origin that a rule allows for the method carries the rule's headers, error
+   * answers too, as S3 sends them; otherwise none, and the browser keeps the answer from the
+   * page. CORS never fails a request itself.
+   */
+  private allowCors(req: IncomingMessage, res: ServerResponse): void {
+    const origin = req.headers.origin;
+    if (!origin) return;
+    let bucket: string | undefined;
+    try {
+      [bucket] = splitPath(requestPath(req.url ?? "/"));
+    } catch {
+      return; // the request itself answers InvalidURI
+    }
+    const rules = bucket && this.store.hasBucket(bucket) ? this.store.cors(bucket) : undefined;
+    const allowed = rules && corsHeaders(rules, origin, req.method ?? "GET", []);
+    for (const [name, value] of Object.entries(allowed ?? {})) res.setHeader(name, value);
   }
 
   private listBuckets(res: ServerResponse): void {
@@ -151,14 +222,10 @@ export class S3Service {
         `<LocationConstraint xmlns="${XMLNS}">${constraint}</LocationConstraint>`,
       );
     }
-    const setting = [
-      "policy",
-      "encryption",
-      "publicAccessBlock",
-      "tagging",
-      "cors",
-      "lifecycle",
-    ].find((name) => q.has(name));
+    if (q.has("cors")) return this.bucketCors(req, res, method, bucket);
+    const setting = ["policy", "encryption", "publicAccessBlock", "tagging", "lifecycle"].find(
+      (name) => q.has(name),
+    );
     if (setting && method === "PUT") {
       this.store.setSetting(bucket, setting, (await readBody(req)).toString("utf8"));
       return end(res, setting === "policy" ? 204 : 200);
@@ -176,6 +243,10 @@ export class S3Service {
         return void res.end(stored);
       }
       return sendXml(res, 200, stored.replace(/^<\?xml[^>]*>\s*/, ""));
+    }
+    if (setting && method === "DELETE") {
+      this.store.deleteSetting(bucket, setting);
+      return end(res, 204);
     }
     if (method === "PUT") return this.createBucket(req, res, bucket);
     if (method === "HEAD") {
@@ -200,6 +271,39 @@ export class S3Service {
       "MethodNotAllowed",
       "The specified method is not allowed against this resource.",
       405,
+    );
+  }
+
+  /** Put/Get/DeleteBucketCors: the rules are kept parsed (the preflight evaluates them) and rendered for GET. */
+  private async bucketCors(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    bucket: string,
+  ): Promise<void> {
+    if (method === "PUT") {
+      this.store.setCors(bucket, parseCorsConfiguration(parseXml(await readBody(req))));
+      return end(res, 200);
+    }
+    if (method === "DELETE") {
+      this.store.setCors(bucket, undefined);
+      return end(res, 204);
+    }
+    if (method !== "GET")
+      throw new AwsError(
+        "MethodNotAllowed",
+        "The specified method is not allowed against this resource.",
+        405,
+      );
+    const rules = this.store.cors(bucket);
+    if (!rules)
+      throw new AwsError("NoSuchCORSConfiguration", "The CORS configuration does not exist", 404, {
+        BucketName: bucket,
+      });
+    sendXml(
+      res,
+      200,
+      `<CORSConfiguration xmlns="${XMLNS}">${rules.map(corsRuleXml).join("")}</CORSConfiguration>`,
     );
   }
 
@@ -618,6 +722,82 @@ function encodeKeyPath(key: string): string {
  */
 function xmlKey(key: string): string {
   return escapeXml(key).replace(/[\r\n\t]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const CORS_VARY = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
+
+/**
+ * The headers S3 answers an allowed CORS request with, from the first rule whose origin, method
+ * and headers (each requested one, case-insensitively) all match; undefined when none does.
+ */
+function corsHeaders(
+  rules: CorsRule[],
+  origin: string,
+  method: string,
+  requestedHeaders: string[],
+): Record<string, string> | undefined {
+  for (const rule of rules) {
+    const allowedOrigin = rule.allowedOrigins.find((pattern) => wildcardMatch(pattern, origin));
+    if (allowedOrigin === undefined || !rule.allowedMethods.includes(method)) continue;
+    const headersAllowed = requestedHeaders.every((name) =>
+      rule.allowedHeaders.some((pattern) =>
+        wildcardMatch(pattern.toLowerCase(), name.toLowerCase()),
+      ),
+    );
+    if (!headersAllowed) continue;
+    const anyOrigin = allowedOrigin === "*";
+    return {
+      "access-control-allow-origin": anyOrigin ? "*" : origin,
+      "access-control-allow-methods": rule.allowedMethods.join(", "),
+      ...(anyOrigin ? {} : { "access-control-allow-credentials": "true" }),
+      ...(rule.exposeHeaders.length > 0
+        ? { "access-control-expose-headers": rule.exposeHeaders.join(", ") }
+        : {}),
+      ...(rule.maxAgeSeconds === undefined
+        ? {}
+        : { "access-control-max-age": String(rule.maxAgeSeconds) }),
+      vary: CORS_VARY,
+    };
+  }
+  return undefined;
+}
+
+/** S3's CORS patterns: literal, or with one `*` standing for any run of characters. */
+function wildcardMatch(pattern: string, value: string): boolean {
+  const star = pattern.indexOf("*");
+  if (star < 0) return pattern === value;
+  const prefix = pattern.slice(0, star);
+  const suffix = pattern.slice(star + 1);
+  return (
+    value.length >= prefix.length + suffix.length &&
+    value.startsWith(prefix) &&
+    value.endsWith(suffix)
+  );
+}
+
+/** A PutBucketCors body as rules; the store checks them as S3 does. */
+function parseCorsConfiguration(body: unknown): CorsRule[] {
+  const configuration = isRecord(body) ? body.CORSConfiguration : undefined;
+  const rules = isRecord(configuration) ? configuration.CORSRule : undefined;
+  const texts = (value: unknown) =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+  return (Array.isArray(rules) ? rules : []).filter(isRecord).map((rule) => {
+    const maxAge = rule.MaxAgeSeconds;
+    return {
+      ...(typeof rule.ID === "string" ? { id: rule.ID } : {}),
+      allowedOrigins: texts(rule.AllowedOrigin),
+      allowedMethods: texts(rule.AllowedMethod),
+      allowedHeaders: texts(rule.AllowedHeader),
+      exposeHeaders: texts(rule.ExposeHeader),
+      ...(typeof maxAge === "string" ? { maxAgeSeconds: Number(maxAge) } : {}),
+    };
+  });
+}
+
+function corsRuleXml(rule: CorsRule): string {
+  const elements = (name: string, values: string[]) =>
+    values.map((value) => `<${name}>${escapeXml(value)}</${name}>`).join("");
+  return `<CORSRule>${rule.id === undefined ? "" : `<ID>${escapeXml(rule.id)}</ID>`}${elements("AllowedHeader", rule.allowedHeaders)}${elements("AllowedMethod", rule.allowedMethods)}${elements("AllowedOrigin", rule.allowedOrigins)}${elements("ExposeHeader", rule.exposeHeaders)}${rule.maxAgeSeconds === undefined ? "" : `<MaxAgeSeconds>${rule.maxAgeSeconds}</MaxAgeSeconds>`}</CORSRule>`;
 }
 
 function checkPresignedExpiry(q: URLSearchParams): void {

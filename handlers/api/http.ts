@@ -3,11 +3,15 @@
  * API Gateway HTTP API event (payload 2.0) parsed with Powertools' built-in schema, then with
  * the route's schemas from core/api.ts; answers out as JSON; every error a problem document
  * (RFC 9457) with a stable code, mapped here and nowhere else. A bug answers 500 with the
- * request id and no stack trace; the trace goes to the log.
+ * request id and no stack trace; the trace goes to the log. Every 200 to a GET carries a strong
+ * ETag of its body, and a GET whose If-None-Match lists it is answered 304 with no body, so a
+ * poller (the dashboard) learns "nothing changed" without reading the run again.
  */
+import { createHash } from "node:crypto";
 import { APIGatewayProxyEventV2Schema } from "@aws-lambda-powertools/parser/schemas";
 import { z } from "zod";
 import type { Problem, RouteSpec } from "../../core/api.js";
+import { PARSE_OPTIONS, requestIssue } from "../../core/api-issues.js";
 import { ApiError } from "../../core/errors.js";
 import { InvalidOptions } from "../../core/options.js";
 import { answeringHandler, logger } from "../lambda.js";
@@ -73,35 +77,46 @@ const TITLES: Record<number, string> = {
   500: "Internal Server Error",
 };
 
+/**
+ * `no-store`, not `no-cache, private`: the answers carry presigned links that read the bucket,
+ * and a browser keeps what it may store on disk. A client that polls keeps the last body and its
+ * ETag itself and sends If-None-Match (fetch passes a script's own conditional request and its
+ * 304 through, bypassing the HTTP cache), which works the same under `no-store`.
+ */
+const CACHE_CONTROL = "no-store";
+
 function json(statusCode: number, body: unknown, type = "application/json"): HttpAnswer {
   return {
     statusCode,
-    headers: { "content-type": type, "cache-control": "no-store" },
+    headers: { "content-type": type, "cache-control": CACHE_CONTROL },
     body: JSON.stringify(body),
   };
+}
+
+/** A strong entity tag of the body: the same bytes always give the same tag. */
+function entityTag(body: string): string {
+  return `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+}
+
+/**
+ * Whether an If-None-Match value names `tag` (RFC 9110 §13.1.2): `*` names any current answer;
+ * otherwise a comma-separated list of entity tags, compared weakly (`W/"x"` names `"x"`). An
+ * entity tag may itself hold commas, so the tags are picked out by their quotes, not split.
+ */
+function ifNoneMatchNames(header: string | undefined, tag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === "*") return true;
+  return [...header.matchAll(/(?:W\/)?("[^"]*")/g)].some((match) => match[1] === tag);
 }
 
 function answerProblem(p: Problem): HttpAnswer {
   return json(p.status, p, "application/problem+json");
 }
 
-/** Issues carry the value at fault, so a missing field reads apart from one of the wrong type. */
-const PARSE_OPTIONS = { reportInput: true };
-
-/** The first zod issue as `field: message`, the field dotted from `prefix`. */
+/** The first zod issue, worded as core/api-issues.ts words it (the dashboard shows the same). */
 function invalid(error: z.ZodError, prefix: string): HttpAnswer {
-  const issue = error.issues[0];
-  const path = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join(".");
-  let message = issue?.message ?? "is invalid";
-  if (issue?.code === "unrecognized_keys") {
-    const key = issue.keys[0] ?? "";
-    const field = path ? `${path}.${key}` : key;
-    return answerProblem(problem(400, "invalid-request", `${field} is not a known field`, field));
-  }
-  if (issue?.code === "invalid_type" && issue.input === undefined) message = "is required";
-  return answerProblem(
-    problem(400, "invalid-request", `${path || "the request"}: ${message}`, path),
-  );
+  const { field, detail } = requestIssue(error.issues[0], prefix);
+  return answerProblem(problem(400, "invalid-request", detail, field));
 }
 
 function parseBody(
@@ -141,12 +156,26 @@ function answerFor(error: unknown, event: HttpEvent | undefined): HttpAnswer {
   );
 }
 
-/** The route's own answer, with a Location header on a 202 that names where to follow the work. */
-function answerWith(result: ResponseBody): HttpAnswer {
+/**
+ * The route's own answer, with a Location header on a 202 that names where to follow the work,
+ * and an ETag on a GET's 200 (304 and no body when the request's If-None-Match names it).
+ */
+function answerWith(
+  spec: RouteSpec,
+  headers: Record<string, string>,
+  result: ResponseBody,
+): HttpAnswer {
   const answer = json(Number(result.status), result.body);
   const body = result.body;
   if (result.status === 202 && typeof body === "object" && body !== null && "url" in body)
     if (typeof body.url === "string") answer.headers.location = body.url;
+  if (spec.method === "GET" && answer.statusCode === 200) {
+    const etag = entityTag(answer.body);
+    answer.headers.etag = etag;
+    // A 304 repeats the validator and caching headers of the 200 it stands for, nothing else.
+    if (ifNoneMatchNames(headers["if-none-match"], etag))
+      return { statusCode: 304, headers: { etag, "cache-control": CACHE_CONTROL }, body: "" };
+  }
   return answer;
 }
 
@@ -205,7 +234,7 @@ export function apiRoute<R extends RouteSpec>(
     }
     const read = readRequest(spec, parsed.data);
     if (!read.ok) return read.answer;
-    return answerWith(await work(read.request));
+    return answerWith(spec, read.request.headers, await work(read.request));
   }).use({
     onError: async (request) => {
       const parsed = request.event;

@@ -11,8 +11,8 @@ import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from "@aws-sdk
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { runIdForDrop } from "../../core/run-ids.js";
 import type { Run } from "../../core/run-record.js";
-import { runIdForDrop } from "../../core/runs.js";
 import type { LocalCloud } from "../../local/cloud.js";
 import { churnCsv } from "../integration/datasets.js";
 import { type ClientConfig, startPipelineCloud } from "../integration/pipeline-stack.js";

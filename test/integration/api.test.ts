@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { z } from "zod";
 import { RunsStore } from "../../aws/runs-store.js";
 import {
+  InboxPage,
   LogPage,
   ModelDetail,
   ModelPage,
@@ -34,6 +35,8 @@ let cleanup: () => Promise<void>;
 interface Answer {
   status: number;
   type: string | null;
+  etag: string | null;
+  cacheControl: string | null;
   body: unknown;
 }
 
@@ -56,6 +59,8 @@ async function api(
   return {
     status: response.status,
     type: response.headers.get("content-type"),
+    etag: response.headers.get("etag"),
+    cacheControl: response.headers.get("cache-control"),
     body: text ? JSON.parse(text) : undefined,
   };
 }
@@ -219,6 +224,36 @@ describe("the REST API", { timeout: 240_000 }, () => {
     const evaluation = await fetch(run.links.evaluation?.url ?? "");
     expect(await evaluation.json()).toHaveProperty("binary_classification_metrics");
     expect(run.links.predictions?.uri).toBe(`s3://${bucket}/runs/${id}/predictions/`);
+    expect(run.links.plots?.map((plot) => plot.name)).toEqual(
+      expect.arrayContaining(["roc.png", "confusion_matrix.png"]),
+    );
+    const plot = await fetch(run.links.plots?.[0]?.url ?? "");
+    expect(plot.status).toBe(200);
+  });
+
+  it("answers a GET again with 304 and no body while its If-None-Match ETag still holds", async () => {
+    const id = as(RunPage, await api("GET", "/runs?model=api-run")).runs[0]?.id;
+    const path = `/runs/${id}`;
+
+    let first = await api("GET", path);
+    let again = await api("GET", path, undefined, { "if-none-match": first.etag ?? "" });
+    // Links are signed per 10-minute window: should one turn between the two reads, the next
+    // two fall inside one.
+    if (again.status === 200) {
+      first = again;
+      again = await api("GET", path, undefined, { "if-none-match": first.etag ?? "" });
+    }
+    const stale = await api("GET", path, undefined, { "if-none-match": '"stale"' });
+
+    expect(first.status).toBe(200);
+    expect(first.etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    expect(again).toMatchObject({
+      status: 304,
+      etag: first.etag,
+      cacheControl: first.cacheControl,
+      body: undefined,
+    });
+    expect(stale).toMatchObject({ status: 200, etag: first.etag });
   });
 
   it("tails a job's log and follows it with the cursor, without repeating lines", async () => {
@@ -362,6 +397,44 @@ describe("the REST API", { timeout: 240_000 }, () => {
     expect(cancel.status).toBe(202);
     expect(run.status).toBe("STOPPED");
     expect(twice).toMatchObject({ status: 409, code: "run-ended" });
+  });
+
+  it("lists the datasets already in inbox/ in key order, a page at a time", async () => {
+    // By now the inbox holds this file's two datasets; a sidecar and an empty object start no
+    // run, and are not listed.
+    await put("inbox/api churn.csv.modeldrop.json", JSON.stringify({ target: "churned" }));
+    await put("inbox/empty.csv", "");
+    const walk = async (query: string) => {
+      const pages: z.output<typeof InboxPage>[] = [];
+      let cursor: string | undefined;
+      do {
+        const path = `/inbox?limit=1${query}${cursor ? `&cursor=${cursor}` : ""}`;
+        const page = as(InboxPage, await api("GET", path));
+        pages.push(page);
+        cursor = page.next;
+      } while (cursor && pages.length < 50);
+      return pages;
+    };
+
+    const all = as(InboxPage, await api("GET", "/inbox"));
+    const paged = await walk("");
+    const narrowed = as(InboxPage, await api("GET", "/inbox?prefix=api%20"));
+    const badCursor = problem(await api("GET", "/inbox?cursor=not+base64url"));
+
+    const keys = all.objects.map((object) => object.key);
+    expect(keys).toEqual(expect.arrayContaining(["inbox/api churn.csv", "inbox/slow api.csv"]));
+    expect(keys).not.toContain("inbox/api churn.csv.modeldrop.json");
+    expect(keys).not.toContain("inbox/empty.csv");
+    expect(keys).toEqual([...keys].sort());
+    expect(all.objects.find((object) => object.key === "inbox/api churn.csv")).toMatchObject({
+      name: "api churn.csv",
+      size: churnCsv(300).length,
+    });
+    expect(paged.length).toBeGreaterThan(1);
+    expect(paged.every((page) => page.objects.length <= 1)).toBe(true);
+    expect(paged.flatMap((page) => page.objects.map((object) => object.key))).toEqual(keys);
+    expect(narrowed.objects.map((object) => object.key)).toEqual(["inbox/api churn.csv"]);
+    expect(badCursor).toMatchObject({ status: 400, field: "cursor" });
   });
 
   it("retries an ended run as a new run linked to it, on the same input version", async () => {

@@ -19,8 +19,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { runIdForDrop } from "../../core/run-ids.js";
 import type { Run } from "../../core/run-record.js";
-import { runIdForDrop } from "../../core/runs.js";
 import type { LocalCloud } from "../../local/cloud.js";
 import { churnCsv } from "./datasets.js";
 import { type ClientConfig, startPipelineCloud } from "./pipeline-stack.js";

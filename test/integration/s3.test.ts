@@ -8,8 +8,10 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCorsCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketCorsCommand,
   GetBucketLocationCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -17,6 +19,7 @@ import {
   ListObjectsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  PutBucketCorsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
@@ -631,5 +634,188 @@ describe("downloading a prefix into a job folder", () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe("local S3 bucket CORS, as a page on the dashboard's origin meets it", () => {
+  const corsBucket = "dashboard-uploads";
+  const elsewhere = "http://elsewhere.example";
+  let dashboard: string;
+  let objectUrl: string;
+
+  beforeAll(async () => {
+    dashboard = cloud.apiEndpoint;
+    objectUrl = `${cloud.endpoint}/${corsBucket}/inbox/data.csv`;
+    await s3.send(new CreateBucketCommand({ Bucket: corsBucket }));
+    await s3.send(
+      new PutBucketVersioningCommand({
+        Bucket: corsBucket,
+        VersioningConfiguration: { Status: "Enabled" },
+      }),
+    );
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: corsBucket,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              ID: "dashboard",
+              AllowedOrigins: [dashboard],
+              AllowedMethods: ["GET", "POST"],
+              AllowedHeaders: ["content-type", "x-amz-meta-*"],
+              ExposeHeaders: ["x-amz-version-id", "ETag"],
+              MaxAgeSeconds: 600,
+            },
+          ],
+        },
+      }),
+    );
+  });
+
+  const preflight = (origin: string, method: string, headers?: string) =>
+    fetch(objectUrl, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": method,
+        ...(headers ? { "access-control-request-headers": headers } : {}),
+      },
+    });
+
+  const presignedPost = async (origin: string | undefined) => {
+    const post = await createPresignedPost(s3, {
+      Bucket: corsBucket,
+      Key: "inbox/data.csv",
+      Expires: 60,
+    });
+    const form = new FormData();
+    for (const [name, value] of Object.entries(post.fields)) form.append(name, value);
+    form.append("file", new Blob(["a,b\n1,2\n"]), "data.csv");
+    return fetch(post.url, {
+      method: "POST",
+      body: form,
+      headers: origin ? { origin } : {},
+    });
+  };
+
+  const presignedGet = async (key: string, origin: string | undefined) =>
+    fetch(
+      await getSignedUrl(s3, new GetObjectCommand({ Bucket: corsBucket, Key: key }), {
+        expiresIn: 60,
+      }),
+      { headers: origin ? { origin } : {} },
+    );
+
+  it("answers GetBucketCors with the rules PutBucketCors stored, and nothing once deleted", async () => {
+    const rules = [
+      {
+        ID: "viewer",
+        AllowedOrigins: ["https://*.example.com"],
+        AllowedMethods: ["GET", "HEAD"],
+        AllowedHeaders: ["*"],
+        ExposeHeaders: ["ETag"],
+        MaxAgeSeconds: 60,
+      },
+      { AllowedOrigins: ["*"], AllowedMethods: ["GET"] },
+    ];
+    await s3.send(new CreateBucketCommand({ Bucket: "cors-round-trip" }));
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: "cors-round-trip",
+        CORSConfiguration: { CORSRules: rules },
+      }),
+    );
+
+    const stored = await s3.send(new GetBucketCorsCommand({ Bucket: "cors-round-trip" }));
+    await s3.send(new DeleteBucketCorsCommand({ Bucket: "cors-round-trip" }));
+
+    expect(stored.CORSRules).toEqual(rules);
+    await expect(
+      s3.send(new GetBucketCorsCommand({ Bucket: "cors-round-trip" })),
+    ).rejects.toMatchObject({ name: "NoSuchCORSConfiguration" });
+  });
+
+  it("answers a preflight from the dashboard with the rule's methods, the asked headers and its max age", async () => {
+    const answer = await preflight(dashboard, "POST", "Content-Type, x-amz-meta-target");
+
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("access-control-allow-origin")).toBe(dashboard);
+    expect(answer.headers.get("access-control-allow-methods")).toBe("GET, POST");
+    expect(answer.headers.get("access-control-allow-headers")).toBe(
+      "Content-Type, x-amz-meta-target",
+    );
+    expect(answer.headers.get("access-control-max-age")).toBe("600");
+    expect(answer.headers.get("access-control-expose-headers")).toBe("x-amz-version-id, ETag");
+    expect(answer.headers.get("vary")).toBe(
+      "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+    );
+  });
+
+  it("refuses a preflight from another origin with 403 and S3's CORSResponse message", async () => {
+    const answer = await preflight(elsewhere, "POST");
+
+    expect(answer.status).toBe(403);
+    expect(answer.headers.get("access-control-allow-origin")).toBeNull();
+    const body = await answer.text();
+    expect(body).toContain("<Code>AccessForbidden</Code>");
+    expect(body).toContain("CORSResponse: This CORS request is not allowed.");
+  });
+
+  it("refuses a preflight for a method or a header that no rule allows", async () => {
+    const put = await preflight(dashboard, "PUT");
+    const header = await preflight(dashboard, "POST", "authorization");
+
+    expect(put.status).toBe(403);
+    expect(header.status).toBe(403);
+  });
+
+  it("refuses a preflight to a bucket without CORS, and names a missing bucket", async () => {
+    const plain = await fetch(`${cloud.endpoint}/${bucket}/inbox/data.csv`, {
+      method: "OPTIONS",
+      headers: { origin: dashboard, "access-control-request-method": "GET" },
+    });
+    const missing = await fetch(`${cloud.endpoint}/no-such-bucket/inbox/data.csv`, {
+      method: "OPTIONS",
+      headers: { origin: dashboard, "access-control-request-method": "GET" },
+    });
+
+    expect(plain.status).toBe(403);
+    expect(await plain.text()).toContain("CORSResponse: CORS is not enabled for this bucket.");
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain("<Code>NoSuchBucket</Code>");
+  });
+
+  it("lets the dashboard read the version id of a presigned POST upload", async () => {
+    const answer = await presignedPost(dashboard);
+
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get("access-control-allow-origin")).toBe(dashboard);
+    expect(answer.headers.get("access-control-expose-headers")).toContain("x-amz-version-id");
+    expect(answer.headers.get("x-amz-version-id")).toBeTruthy();
+  });
+
+  it("lets the dashboard read a presigned GET, and the 404 of a missing key likewise", async () => {
+    await presignedPost(undefined);
+
+    const found = await presignedGet("inbox/data.csv", dashboard);
+    const missing = await presignedGet("inbox/none.csv", dashboard);
+
+    expect(found.status).toBe(200);
+    expect(found.headers.get("access-control-allow-origin")).toBe(dashboard);
+    expect(found.headers.get("access-control-allow-methods")).toBe("GET, POST");
+    expect(await found.text()).toBe("a,b\n1,2\n");
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("access-control-allow-origin")).toBe(dashboard);
+  });
+
+  it("adds no CORS headers to a request without an Origin, or from an origin no rule allows", async () => {
+    const withoutOrigin = await presignedGet("inbox/data.csv", undefined);
+    const fromElsewhere = await presignedPost(elsewhere);
+
+    expect(withoutOrigin.status).toBe(200);
+    expect(withoutOrigin.headers.get("access-control-allow-origin")).toBeNull();
+    expect(withoutOrigin.headers.get("vary")).toBeNull();
+    expect(fromElsewhere.status).toBe(204);
+    expect(fromElsewhere.headers.get("access-control-allow-origin")).toBeNull();
   });
 });

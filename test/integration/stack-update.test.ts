@@ -10,7 +10,12 @@ import {
   PutItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  GetBucketCorsCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
 import { templatePath } from "../../local/stack.js";
 import { packageFixtureStack } from "./fixture-stack.js";
@@ -54,6 +59,31 @@ function addStatusIndex(): void {
     },
   ];
   writeFileSync(path, JSON.stringify(template));
+}
+
+/** The fixture template with the data bucket's CorsConfiguration set, or removed. */
+function setDataBucketCors(configuration: Record<string, unknown> | undefined): void {
+  const path = templatePath(stack.dir);
+  const template = JSON.parse(readFileSync(path, "utf8")) as {
+    Resources: { DataBucket: { Properties: Record<string, unknown> } };
+  };
+  const bucket = template.Resources.DataBucket.Properties;
+  if (configuration) bucket.CorsConfiguration = configuration;
+  else delete bucket.CorsConfiguration;
+  writeFileSync(path, JSON.stringify(template));
+}
+
+/** The data bucket's CORS rules as GetBucketCors answers them, or the error it answers. */
+async function dataBucketCors(started: Awaited<ReturnType<typeof start>>): Promise<unknown> {
+  const client = new S3Client({ ...started.config, forcePathStyle: true });
+  const bucket = started.cloud.stack?.outputs.DataBucketName ?? "";
+  return client
+    .send(new GetBucketCorsCommand({ Bucket: bucket }))
+    .then(
+      (answer) => answer.CORSRules,
+      (error: unknown) => error,
+    )
+    .finally(() => client.destroy());
 }
 
 describe("a new version of the stack over existing state", () => {
@@ -109,5 +139,39 @@ describe("a new version of the stack over existing state", () => {
       [],
     );
     expect(existsSync(join(stateDir, "dynamodb"))).toBe(true);
+  });
+
+  it("gives the data bucket the template's CorsConfiguration, and a version without it none", async () => {
+    setDataBucketCors({
+      CorsRules: [
+        {
+          Id: "dashboard",
+          AllowedOrigins: [{ "Fn::GetAtt": ["HttpApi", "ApiEndpoint"] }],
+          AllowedMethods: ["GET", "POST"],
+          ExposedHeaders: ["x-amz-version-id", "ETag"],
+          MaxAge: 600,
+        },
+      ],
+    });
+    const first = await start();
+    const dashboard = first.cloud.apiEndpoint;
+    const rules = await dataBucketCors(first);
+    await first.cleanup();
+
+    setDataBucketCors(undefined);
+    const second = await start();
+    const removed = await dataBucketCors(second);
+    await second.cleanup();
+
+    expect(rules).toEqual([
+      {
+        ID: "dashboard",
+        AllowedOrigins: [dashboard],
+        AllowedMethods: ["GET", "POST"],
+        ExposeHeaders: ["x-amz-version-id", "ETag"],
+        MaxAgeSeconds: 600,
+      },
+    ]);
+    expect(removed).toMatchObject({ name: "NoSuchCORSConfiguration" });
   });
 });

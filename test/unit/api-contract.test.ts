@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ListRunsQuery, Problem, ROUTES } from "../../core/api.js";
+import { RunNotFound } from "../../core/errors.js";
 import { openApiDocument } from "../../core/openapi.js";
 import { apiRoute } from "../../handlers/api/http.js";
 import { httpEvent, invoke } from "./events.js";
@@ -112,5 +113,101 @@ describe("an event that is not an API Gateway HTTP API request", () => {
 
     expect(answer.statusCode).toBe(400);
     expect(Problem.parse(JSON.parse(answer.body)).detail).toBe("the request could not be read");
+  });
+});
+
+describe("a GET's answer", () => {
+  const run = { id: "01JD", status: "RUNNING" };
+  /** GET /runs/{id} answering the same body every time. */
+  const getRun = apiRoute(ROUTES.getRun, async () => ({ status: 200, body: run }));
+  const get = (headers: Record<string, string> = {}) =>
+    invoke(getRun, httpEvent({ path: "/runs/01JD", pathParameters: { id: "01JD" }, headers }));
+
+  it("carries a strong ETag of its body, the same for the same body", async () => {
+    const first = await get();
+    const second = await get();
+
+    expect(first.statusCode).toBe(200);
+    expect(first.headers.etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(second.headers.etag).toBe(first.headers.etag);
+  });
+
+  it("is 304 with no body, the same ETag and cache-control, when If-None-Match names its ETag", async () => {
+    const { headers } = await get();
+
+    const again = await get({ "if-none-match": headers.etag ?? "" });
+
+    expect(again).toEqual({
+      statusCode: 304,
+      headers: { etag: headers.etag, "cache-control": headers["cache-control"] },
+      body: "",
+    });
+  });
+
+  it("is 304 when its ETag is one of a list, weak or strong, or the list is *", async () => {
+    const etag = (await get()).headers.etag ?? "";
+
+    const listed = await get({ "if-none-match": `"other", ${etag}` });
+    const weak = await get({ "if-none-match": `W/${etag}` });
+    const any = await get({ "if-none-match": "*" });
+
+    expect([listed.statusCode, weak.statusCode, any.statusCode]).toEqual([304, 304, 304]);
+  });
+
+  it("is the whole 200 when If-None-Match names another or a malformed tag", async () => {
+    const etag = (await get()).headers.etag ?? "";
+
+    const other = await get({ "if-none-match": '"stale", W/"older"' });
+    const unquoted = await get({ "if-none-match": etag.slice(1, -1) });
+
+    expect([other.statusCode, unquoted.statusCode]).toEqual([200, 200]);
+    expect(JSON.parse(other.body)).toEqual(run);
+  });
+
+  it("has an ETag only on a GET's 200, never on an error or a POST", async () => {
+    const missing = apiRoute(ROUTES.getRun, async () => {
+      throw new RunNotFound("run 01JD does not exist");
+    });
+    const accepted = apiRoute(ROUTES.startRun, async () => ({
+      status: 202,
+      body: { id: "01JD", status: "QUEUED", url: "/runs/01JD" },
+    }));
+
+    const notFound = await invoke(
+      missing,
+      httpEvent({
+        path: "/runs/01JD",
+        pathParameters: { id: "01JD" },
+        headers: { "if-none-match": "*" },
+      }),
+    );
+    const posted = await invoke(
+      accepted,
+      httpEvent({ method: "POST", path: "/runs", body: JSON.stringify({ input: "inbox/a.csv" }) }),
+    );
+
+    expect(notFound.statusCode).toBe(404);
+    expect(notFound.headers.etag).toBeUndefined();
+    expect(posted.headers.etag).toBeUndefined();
+  });
+});
+
+describe("the OpenAPI document's GET routes", () => {
+  it("declare If-None-Match, the 200's ETag and a bodyless 304", () => {
+    const paths = openApiDocument().paths as Record<
+      string,
+      Record<string, { parameters: { name: string; in: string }[]; responses: Responses }>
+    >;
+    const getRun = paths["/runs/{id}"]?.get;
+    const ok = getRun?.responses["200"] as { headers?: Record<string, unknown> };
+    const notModified = getRun?.responses["304"] as { headers?: Record<string, unknown> };
+
+    expect(getRun?.parameters).toContainEqual(
+      expect.objectContaining({ name: "If-None-Match", in: "header" }),
+    );
+    expect(Object.keys(ok.headers ?? {})).toEqual(["ETag"]);
+    expect(notModified).not.toHaveProperty("content");
+    expect(Object.keys(notModified.headers ?? {})).toEqual(["ETag"]);
+    expect(paths["/runs"]?.post?.responses).not.toHaveProperty("304");
   });
 });

@@ -15,6 +15,7 @@ import type {
   ModelRegistry,
   NoticeChannel,
   ObjectHead,
+  ObjectPage,
   ObjectStore,
   RunFilter,
   RunGuard,
@@ -204,6 +205,24 @@ export class FakeObjects implements ObjectStore {
       .filter((where) => where.startsWith(`${bucket}/${prefix}`))
       .map((where) => where.slice(bucket.length + 1))
       .sort();
+  }
+
+  /** Key order, `limit` at a time; the continuation token is the page's last key (as the local cloud's). */
+  async listPage(
+    bucket: string,
+    prefix: string,
+    limit: number,
+    after?: string,
+  ): Promise<ObjectPage> {
+    const keys = (await this.listKeys(bucket, prefix)).filter(
+      (key) => after === undefined || key > after,
+    );
+    const objects = keys.slice(0, limit).map((key) => {
+      const head = this.find(bucket, key)?.head;
+      return { key, size: head?.size ?? 0, lastModified: head?.lastModified ?? new Date(0) };
+    });
+    const last = objects.at(-1);
+    return { objects, ...(keys.length > limit && last ? { next: last.key } : {}) };
   }
 }
 

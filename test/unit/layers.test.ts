@@ -10,12 +10,13 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const LAYERS = ["core", "app", "aws", "handlers", "local", "cli", "test", "bench"] as const;
+const LAYERS = ["core", "app", "aws", "handlers", "local", "cli", "web", "test", "bench"] as const;
 type Layer = (typeof LAYERS)[number];
 
 function sources(folder: string): string[] {
   return readdirSync(join(ROOT, folder), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && /\.(ts|mts|mjs)$/.test(entry.name))
+    .filter((entry) => entry.isFile() && /\.(ts|tsx|mts|mjs)$/.test(entry.name))
+    .filter((entry) => !entry.parentPath.includes(`${sep}dist`))
     .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)));
 }
 
@@ -47,7 +48,7 @@ const LAMBDA_PACKAGE = /^(@aws-lambda-powertools\/|@middy\/)/;
 
 describe("the layers", () => {
   it("finds the project's sources", () => {
-    for (const layer of ["core", "app", "aws", "handlers", "local", "cli"] as const)
+    for (const layer of ["core", "app", "aws", "handlers", "local", "cli", "web"] as const)
       expect(imports(layer).length, layer).toBeGreaterThan(0);
   });
 
@@ -90,6 +91,18 @@ describe("the layers", () => {
   it("local (the local cloud) knows nothing of modeldrop's application", () => {
     const bad = imports("local").filter(
       (i) => i.layer !== undefined && !["local", "ml"].includes(i.layer),
+    );
+    expect(shown(bad)).toEqual([]);
+  });
+
+  it("web (the dashboard, bundled for the browser) imports only core, ml data, react and zod", () => {
+    // Its build script runs in Node and is the one exception.
+    const bad = imports("web").filter(
+      (i) =>
+        i.file !== join("web", "build.ts") &&
+        (i.layer === undefined
+          ? !/^(react|react-dom|zod)(\/|$)/.test(i.specifier)
+          : !["web", "core", "ml"].includes(i.layer)),
     );
     expect(shown(bad)).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runIdForDrop } from "../../core/runs.js";
+import { runIdForDrop } from "../../core/run-ids.js";
 import { makeHandler } from "../../handlers/on-upload.js";
 import { invoke, objectCreatedEvent } from "./events.js";
 import {

@@ -5,6 +5,7 @@ import type { RunFilter } from "../../app/ports.js";
 import { RunsStore } from "../../aws/runs-store.js";
 import { queuedTrainingRun } from "../../core/drops.js";
 import { parseRunOptions } from "../../core/options.js";
+import { runIdForDrop } from "../../core/run-ids.js";
 import type { Run } from "../../core/run-record.js";
 import {
   defaultModelName,
@@ -12,7 +13,6 @@ import {
   JOB_STEPS,
   jobName,
   type RunStatus,
-  runIdForDrop,
 } from "../../core/runs.js";
 
 /** SageMaker's own rule for job and model names. */

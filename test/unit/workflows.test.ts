@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { recordExecutionEnd } from "../../app/execution-end.js";
 import { decideVersion } from "../../app/models.js";
 import { registerModel } from "../../app/pipeline-tasks.js";
-import { cancelRun, runLogs } from "../../app/runs.js";
+import { cancelRun, runDetail, runLogs } from "../../app/runs.js";
+import { listInbox } from "../../app/uploads.js";
 import type { ModelVersion } from "../../core/registry.js";
 import type { Run } from "../../core/run-record.js";
 import { jobName } from "../../core/runs.js";
@@ -206,6 +207,113 @@ describe("a run's log", () => {
       status: 400,
       field: "cursor",
     });
+  });
+});
+
+describe("a run's whole record", () => {
+  const detail = (ports: ReturnType<typeof world>, id: string) =>
+    runDetail({ ...ports, deliveryStatus: { forMessage: async () => [] } }, id);
+
+  it("links each evaluation plot once the run has metrics, presigned", async () => {
+    const run = aRun({ status: "SUCCEEDED", metrics: { roc_auc: 0.9 } });
+    const ports = world([run]);
+    const plots = `runs/${run.id}/evaluation/plots`;
+    ports.objects.put(BUCKET, `${plots}/roc_curve.png`, "png");
+    ports.objects.put(BUCKET, `${plots}/confusion_matrix.png`, "png");
+    ports.objects.put(BUCKET, `runs/${run.id}/evaluation/evaluation.json`, "{}");
+
+    const { links } = await detail(ports, run.id);
+
+    expect(links.plots).toEqual([
+      {
+        name: "confusion_matrix.png",
+        uri: `s3://${BUCKET}/${plots}/confusion_matrix.png`,
+        url: await ports.objects.presignGet(BUCKET, `${plots}/confusion_matrix.png`),
+      },
+      expect.objectContaining({ name: "roc_curve.png", url: expect.stringContaining("signed") }),
+    ]);
+  });
+
+  it("links each file of a prediction run's output folder, which has no URL of its own", async () => {
+    const folder = `runs/01PREDICT/predictions/`;
+    const run = aRun({
+      id: "01PREDICT",
+      kind: "predict",
+      status: "SUCCEEDED",
+      predictions: `s3://${BUCKET}/${folder}`,
+    });
+    const ports = world([run]);
+    ports.objects.put(BUCKET, `${folder}customers.csv.out`, '{"prediction": "yes"}\n');
+
+    const { links } = await detail(ports, run.id);
+
+    expect(links.predictions).toEqual({
+      uri: `s3://${BUCKET}/${folder}`,
+      files: [
+        {
+          name: "customers.csv.out",
+          uri: `s3://${BUCKET}/${folder}customers.csv.out`,
+          url: await ports.objects.presignGet(BUCKET, `${folder}customers.csv.out`),
+        },
+      ],
+    });
+  });
+
+  it("has no plots before the run was evaluated", async () => {
+    const run = aRun({ status: "RUNNING", step: "train" });
+
+    const { links } = await detail(world([run]), run.id);
+
+    expect(links).not.toHaveProperty("plots");
+  });
+});
+
+describe("the inbox listing", () => {
+  function inbox(...keys: string[]) {
+    const ports = world();
+    for (const key of keys)
+      ports.objects.put(BUCKET, key, key.endsWith("empty.csv") ? "" : "a,b\n1,2\n");
+    return ports;
+  }
+
+  it("lists the datasets in key order, without sidecars, folder markers or empty objects", async () => {
+    const ports = inbox(
+      "inbox/churn.csv",
+      "inbox/churn.csv.modeldrop.json",
+      "inbox/images/",
+      "inbox/images/cats.zip",
+      "inbox/empty.csv",
+      "inputs/to-score.csv",
+    );
+
+    const page = await listInbox(ports, { limit: 20 }, BUCKET);
+
+    expect(page.objects.map((o) => o.key)).toEqual(["inbox/churn.csv", "inbox/images/cats.zip"]);
+    expect(page.objects[1]).toEqual({
+      key: "inbox/images/cats.zip",
+      name: "cats.zip",
+      size: 8,
+      lastModified: "2026-11-02T09:00:00.000Z",
+    });
+    expect(page.next).toBeUndefined();
+  });
+
+  it("pages with a base64url cursor, and narrows to a prefix inside inbox/", async () => {
+    const ports = inbox("inbox/a.csv", "inbox/b.csv", "inbox/c.csv", "inbox/q1/sales.csv");
+
+    const first = await listInbox(ports, { limit: 2 }, BUCKET);
+    const second = await listInbox(ports, { limit: 2, cursor: first.next }, BUCKET);
+    const narrowed = await listInbox(ports, { limit: 20, prefix: "q1/" }, BUCKET);
+
+    expect(first.next).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect([...first.objects, ...second.objects].map((o) => o.name)).toEqual([
+      "a.csv",
+      "b.csv",
+      "c.csv",
+      "sales.csv",
+    ]);
+    expect(second.next).toBeUndefined();
+    expect(narrowed.objects.map((o) => o.key)).toEqual(["inbox/q1/sales.csv"]);
   });
 });
 
