@@ -37,13 +37,14 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { buildSync } from "esbuild";
 import { type Browser, chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS } from "../test/chromium.js";
 import { startPipelineCloud } from "../test/integration/pipeline-stack.js";
 import { buildDashboard, dashboardBuildOptions } from "../web/build.js";
 import { countRuns, seed, seededRuns, settle } from "./seed-runs.js";
+import { median, percentile, round } from "./stats.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const RESULTS = resolve(ROOT, "bench", "results");
-const CHROMIUM = "/usr/bin/chromium";
 const KIB = 1024;
 const TARGET_PAGE_GZIP_KIB = 250;
 const TARGET_FIRST_RENDER_MS = 1500;
@@ -54,19 +55,6 @@ const TOKEN_KEY = "modeldrop.token";
 const FIRST_ROW = "table.runs tbody tr a";
 const TOP_INPUTS = 8;
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-/** Nearest-rank percentile. */
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-};
-const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 const gzipBytes = (bytes: Buffer) => gzipSync(bytes, { level: 9 }).length;
 
 interface FileSize {
@@ -274,15 +262,7 @@ async function main(): Promise<void> {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
     });
     const chromiumVersion = browser.version();
     const open = browser;

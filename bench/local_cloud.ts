@@ -33,6 +33,7 @@ import { JobLogs } from "../aws/job-logs.js";
 import { type LocalCloud, startLocalCloud } from "../local/cloud.js";
 import { packageFixtureStack } from "../test/integration/fixture-stack.js";
 import { at, executionHistory } from "./execution-history.js";
+import { median, round } from "./stats.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PYTHON = resolve(ROOT, ".venv", "bin", "python");
@@ -49,15 +50,6 @@ const TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs";
 const BUCKET = "bench";
 const ROLE = "arn:aws:iam::000000000000:role/bench";
 const TRAIN_PY = "import sys\nsys.exit(0)\n";
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 
 function clientConfig(cloud: LocalCloud) {
   return {

@@ -32,6 +32,7 @@ import type { Run } from "../core/run-record.js";
 import type { LocalCloud } from "../local/cloud.js";
 import { startPipelineCloud } from "../test/integration/pipeline-stack.js";
 import { at, executionHistory } from "./execution-history.js";
+import { median, round } from "./stats.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PYTHON = resolve(ROOT, ".venv", "bin", "python");
@@ -60,14 +61,6 @@ const JOB_STATE: Record<JobStep, string> = {
 };
 const TERMINAL = ["SUCCEEDED", "BELOW_THRESHOLD", "FAILED", "STOPPED"];
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** A seeded binary-classification table: 4 numeric (one with gaps), 3 categorical, a yes/no target. */

@@ -26,24 +26,11 @@ import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { RunStatus } from "../core/runs.js";
 import { startPipelineCloud } from "../test/integration/pipeline-stack.js";
 import { BATCH, countRuns, MODELS, seed, seededRuns, settle } from "./seed-runs.js";
+import { median, percentile, round } from "./stats.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const RESULTS = resolve(ROOT, "bench", "results");
 const TARGET_RATIO = 1.5;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-/** Nearest-rank percentile. */
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-};
-const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 
 interface Timing {
   requests: number;

@@ -10,6 +10,7 @@ import {
 import { newRunId, runIdForDrop } from "../core/run-ids.js";
 import type { JobKind, Run, RunCost } from "../core/run-record.js";
 import type { RunStatus } from "../core/runs.js";
+import { round } from "./stats.js";
 
 export const BATCH = 25;
 const WRITERS = 4;
@@ -31,7 +32,6 @@ const STATUSES: [RunStatus, number][] = [
   ["QUEUED", 0.03],
 ];
 
-const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** mulberry32: the same runs every time. */

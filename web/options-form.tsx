@@ -75,25 +75,14 @@ function Control({ path, property, values, errors, choices, onChange }: ControlP
   const aria = described(id, help, error);
   if (property.type === "boolean")
     return (
-      <div className={`field field-check${error ? " field-invalid" : ""}`}>
+      <Field id={id} label={label(name)} help={help} error={error} check>
         <input
           {...aria}
           type="checkbox"
           checked={value === "true"}
           onChange={(e) => onChange(path, e.target.checked ? "true" : "")}
         />
-        <label htmlFor={id}>{label(name)}</label>
-        {help && (
-          <p id={`${id}-help`} className="help">
-            {help}
-          </p>
-        )}
-        {error && (
-          <p id={`${id}-error`} className="field-error">
-            {error}
-          </p>
-        )}
-      </div>
+      </Field>
     );
   const options =
     property.enum ??

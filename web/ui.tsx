@@ -60,24 +60,30 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
-/** A labelled control with its help and its error below, wired for screen readers. */
+/**
+ * A labelled control with its help and its error below, wired for screen readers; `check` puts
+ * a checkbox or radio button before its label.
+ */
 export function Field({
   id,
   label,
   help,
   error,
+  check,
   children,
 }: {
   id: string;
   label: string;
   help?: string | undefined;
   error?: string | undefined;
+  check?: boolean;
   children: ReactNode;
 }) {
+  const labelled = <label htmlFor={id}>{label}</label>;
   return (
-    <div className={`field${error ? " field-invalid" : ""}`}>
-      <label htmlFor={id}>{label}</label>
-      {children}
+    <div className={`field${check ? " field-check" : ""}${error ? " field-invalid" : ""}`}>
+      {check ? children : labelled}
+      {check ? labelled : children}
       {help && (
         <p id={`${id}-help`} className="help">
           {help}
@@ -89,6 +95,29 @@ export function Field({
         </p>
       )}
     </div>
+  );
+}
+
+/**
+ * The errors a failed request has for the form's fields (`options.target` → its message): every
+ * issue the request's own schemas found, or the field the API's problem names; undefined when
+ * the failure belongs to no field.
+ */
+export function fieldErrors(failure: unknown): Record<string, string> | undefined {
+  if (failure instanceof InvalidRequest)
+    return Object.fromEntries(failure.issues.map((issue) => [issue.field, issue.detail]));
+  if (failure instanceof ApiProblem && failure.field) return { [failure.field]: failure.message };
+  return undefined;
+}
+
+/** An upload's progress bar, announced politely. */
+export function UploadProgress({ fraction }: { fraction: number | undefined }) {
+  if (fraction === undefined) return null;
+  return (
+    <p aria-live="polite">
+      uploading <progress max={1} value={fraction} aria-label="upload progress" />{" "}
+      {Math.round(fraction * 100)}%
+    </p>
   );
 }
 

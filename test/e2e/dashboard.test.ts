@@ -3,25 +3,22 @@
 // predict and read the rows; and the error states a user meets (a wrong token, a bad option at
 // its field, a failed run's reason, the API unreachable). Every page is checked with axe-core
 // and a screenshot of each lands in test/artifacts/dashboard-*.png.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { LocalCloud } from "../../local/cloud.js";
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from "../chromium.js";
 import { churnCsv } from "../integration/datasets.js";
 import { startPipelineCloud } from "../integration/pipeline-stack.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const ARTIFACTS = join(ROOT, "test", "artifacts");
-const CHROMIUM = "/usr/bin/chromium";
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-const SKIP =
-  !existsSync(CHROMIUM) && !process.env.CI
-    ? `${CHROMIUM} is absent (apt-get install -y chromium); CI installs it and runs this test`
-    : undefined;
+const SKIP = chromiumMissing();
 if (SKIP) console.warn(`dashboard browser test skipped: ${SKIP}`);
 
 let cloud: LocalCloud;
@@ -87,10 +84,7 @@ describe.skipIf(SKIP)(`the dashboard${SKIP ? ` (skipped: ${SKIP})` : ""}`, () =>
     const started = await startPipelineCloud({}, inject("packagedStack"));
     ({ cloud, token, cleanup } = started);
     dashboard = `${cloud.apiEndpoint}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 120_000);
 
   afterAll(async () => {
@@ -231,6 +225,26 @@ describe.skipIf(SKIP)(`the dashboard${SKIP ? ` (skipped: ${SKIP})` : ""}`, () =>
     await context.close();
   });
 
+  it("cancels a running run, and retries it as a new run linked to it", async () => {
+    const { context, page } = await session();
+    await signIn(page);
+    await page.getByRole("link", { name: "Start a run" }).click();
+    await page.getByLabel("Dataset file").setInputFiles(dataset("cancel-me.csv", churnCsv(200)));
+    await page.getByLabel("Target").selectOption("churned");
+    await page.getByRole("button", { name: "Start training" }).click();
+    await page.waitForURL(/#\/runs\/[^/]+$/, { timeout: 60_000 });
+    const first = page.url();
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await page.locator("h1 .status", { hasText: "STOPPED" }).waitFor({ timeout: 120_000 });
+
+    await page.getByRole("button", { name: "Retry run" }).click();
+    await page.waitForURL((url) => url.href !== first && /#\/runs\/[^/]+$/.test(url.hash));
+    await page.getByRole("link", { name: first.split("/").pop() ?? "" }).waitFor();
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await page.locator("h1 .status", { hasText: "STOPPED" }).waitFor({ timeout: 120_000 });
+    await context.close();
+  });
+
   it("says when the API cannot be reached, and keeps trying", async () => {
     const { context, page } = await session();
     await signIn(page);
@@ -248,6 +262,7 @@ describe.skipIf(SKIP)(`the dashboard${SKIP ? ` (skipped: ${SKIP})` : ""}`, () =>
   it("can be used by keyboard alone: sign in, then reach a section", async () => {
     const { context, page } = await session();
     await page.goto(dashboard);
+    await page.getByLabel("API token").waitFor();
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("token");
     await page.keyboard.type(token);
@@ -258,6 +273,7 @@ describe.skipIf(SKIP)(`the dashboard${SKIP ? ` (skipped: ${SKIP})` : ""}`, () =>
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Models");
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Models" }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await context.close();
   });
 });

@@ -23,19 +23,16 @@ import type { RunOptions } from "../../core/options.js";
 import { imageUri } from "../../core/pipeline-input.js";
 import { renderReport, reportInputs } from "../../core/report/index.js";
 import type { Run, StepTiming } from "../../core/run-record.js";
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from "../chromium.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const PYTHON = join(ROOT, ".venv", "bin", "python");
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "test", "artifacts");
 const HOSTILE_COLUMN = "<script>alert(1)</script>";
 const DATASET = 'customers <Q3> & "churn".csv';
 const ROWS = 300;
 
-const SKIP =
-  !existsSync(CHROMIUM) && !process.env.CI
-    ? `${CHROMIUM} is absent (apt-get install -y chromium); CI installs it and runs this test`
-    : undefined;
+const SKIP = chromiumMissing();
 if (SKIP) console.warn(`report browser test skipped: ${SKIP}`);
 
 /** Seeded, so the data and so the metrics are the same every run. */
@@ -216,16 +213,7 @@ describe.skipIf(SKIP)(`the report in a browser${SKIP ? ` (skipped: ${SKIP})` : "
     context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 900 },
     });
     const page = context.pages()[0] ?? (await context.newPage());

@@ -65,13 +65,36 @@ describe("the packaged stack", () => {
     });
   });
 
-  it("puts every route but GET /health behind the token authorizer", () => {
+  it("puts every API route but GET /health behind the token authorizer", () => {
     const routes = Object.values(resources).filter((r) => r.Type === "AWS::ApiGatewayV2::Route");
 
     const open = routes.filter((r) => r.Properties?.AuthorizationType !== "CUSTOM");
 
     expect(routes.length).toBeGreaterThanOrEqual(14);
-    expect(open.map((r) => r.Properties?.RouteKey)).toEqual(["GET /health"]);
+    // The dashboard's page and built files hold no data; the page calls the API with the token.
+    expect(open.map((r) => r.Properties?.RouteKey).sort()).toEqual([
+      "GET /",
+      "GET /assets/{file}",
+      "GET /health",
+    ]);
+  });
+
+  it("serves the dashboard from a function that may only write its own logs", () => {
+    const role = resources.DashboardLambdaFunction?.Properties?.Role;
+    expect(role).toEqual({ "Fn::GetAtt": ["IamRoleLambdaExecution", "Arn"] });
+    const granted = statementsOf(resources.IamRoleLambdaExecution?.Properties).flatMap(actions);
+    expect(granted.every((action) => action.startsWith("logs:"))).toBe(true);
+  });
+
+  it("lets only the dashboard's origin reach the bucket from a browser", () => {
+    const cors = resources.DataBucket?.Properties?.CorsConfiguration as {
+      CorsRules: { AllowedOrigins: unknown[]; AllowedMethods: string[] }[];
+    };
+    expect(cors.CorsRules).toHaveLength(1);
+    expect(cors.CorsRules[0]?.AllowedOrigins).toEqual([
+      { "Fn::GetAtt": ["HttpApi", "ApiEndpoint"] },
+    ]);
+    expect(cors.CorsRules[0]?.AllowedMethods.sort()).toEqual(["GET", "POST"]);
   });
 
   it("keeps the data bucket private, encrypted, versioned and TLS-only", () => {

@@ -4,11 +4,10 @@
  */
 import { type FormEvent, useEffect, useState } from "react";
 import { isTerminal } from "../../core/runs.js";
-import { ApiProblem, InvalidRequest } from "../api.js";
 import { firstLines, postFile } from "../files.js";
 import { href, type Location, usePoll } from "../hooks.js";
 import { useSession } from "../session.js";
-import { described, ErrorNote, Field, StatusBadge } from "../ui.js";
+import { described, ErrorNote, Field, fieldErrors, StatusBadge, UploadProgress } from "../ui.js";
 
 const SHOWN_ROWS = 20;
 
@@ -48,10 +47,8 @@ export function PredictPage({ location }: { location: Location }) {
       });
       setRunId(accepted.id);
     } catch (failure) {
-      if (failure instanceof InvalidRequest)
-        setErrors(Object.fromEntries(failure.issues.map((i) => [i.field, i.detail])));
-      else if (failure instanceof ApiProblem && failure.field)
-        setErrors({ [failure.field]: failure.message });
+      const atFields = fieldErrors(failure);
+      if (atFields) setErrors(atFields);
       else setError(failure);
     } finally {
       setBusy(false);
@@ -107,12 +104,7 @@ export function PredictPage({ location }: { location: Location }) {
           />
         </Field>
         <ErrorNote error={error} />
-        {busy && progress !== undefined && (
-          <p aria-live="polite">
-            uploading <progress max={1} value={progress} aria-label="upload progress" />{" "}
-            {Math.round(progress * 100)}%
-          </p>
-        )}
+        {busy && <UploadProgress fraction={progress} />}
         <button type="submit" disabled={busy || !model}>
           Run inference
         </button>

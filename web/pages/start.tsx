@@ -3,20 +3,24 @@
  * drop does) or pick an object already in the inbox (POST /runs), with the options form.
  */
 import { type FormEvent, useEffect, useState } from "react";
-import { ApiProblem, InvalidRequest } from "../api.js";
 import { csvHeader, postFile } from "../files.js";
 import { href, type Location, navigate } from "../hooks.js";
 import { type OptionValues, optionsFrom } from "../options.js";
 import { OptionsForm } from "../options-form.js";
 import { useSession } from "../session.js";
-import { described, ErrorNote, Field } from "../ui.js";
+import { described, ErrorNote, Field, fieldErrors, UploadProgress } from "../ui.js";
+
+const SOURCES = [
+  ["upload", "Upload a file (CSV, Parquet, or a ZIP of images)"],
+  ["inbox", "A file already in the inbox"],
+] as const;
 
 /** How long to look for the run an upload started (the inbox event is asynchronous). */
 const FIND_RUN_MS = 60_000;
 
 export function StartPage({ location }: { location: Location }) {
   const { client } = useSession();
-  const [source, setSource] = useState<"upload" | "inbox">("upload");
+  const [source, setSource] = useState<(typeof SOURCES)[number][0]>("upload");
   const [file, setFile] = useState<File>();
   const [columns, setColumns] = useState<string[]>([]);
   const [inboxKey, setInboxKey] = useState("");
@@ -51,19 +55,6 @@ export function StartPage({ location }: { location: Location }) {
     setColumns(chosen ? await csvHeader(chosen) : []);
   }
 
-  /** Field errors from the request's own schema or the API's answer; true when there were any. */
-  function showProblems(failure: unknown): boolean {
-    if (failure instanceof InvalidRequest) {
-      setErrors(Object.fromEntries(failure.issues.map((i) => [i.field, i.detail])));
-      return true;
-    }
-    if (failure instanceof ApiProblem && failure.field) {
-      setErrors({ [failure.field]: failure.message });
-      return true;
-    }
-    return false;
-  }
-
   async function submit(event: FormEvent) {
     event.preventDefault();
     setErrors({});
@@ -92,7 +83,9 @@ export function StartPage({ location }: { location: Location }) {
       setStage("waiting for the run to start");
       navigate(href(["runs", await findRun(file.name, versionId)]));
     } catch (failure) {
-      if (!showProblems(failure)) setError(failure);
+      const atFields = fieldErrors(failure);
+      if (atFields) setErrors(atFields);
+      else setError(failure);
     } finally {
       setStage(undefined);
     }
@@ -122,26 +115,17 @@ export function StartPage({ location }: { location: Location }) {
       <form onSubmit={submit} noValidate className="start">
         <fieldset className="group">
           <legend>Dataset</legend>
-          <div className="field field-check">
-            <input
-              type="radio"
-              id="source-upload"
-              name="source"
-              checked={source === "upload"}
-              onChange={() => setSource("upload")}
-            />
-            <label htmlFor="source-upload">Upload a file (CSV, Parquet, or a ZIP of images)</label>
-          </div>
-          <div className="field field-check">
-            <input
-              type="radio"
-              id="source-inbox"
-              name="source"
-              checked={source === "inbox"}
-              onChange={() => setSource("inbox")}
-            />
-            <label htmlFor="source-inbox">A file already in the inbox</label>
-          </div>
+          {SOURCES.map(([name, text]) => (
+            <Field key={name} id={`source-${name}`} label={text} check>
+              <input
+                type="radio"
+                id={`source-${name}`}
+                name="source"
+                checked={source === name}
+                onChange={() => setSource(name)}
+              />
+            </Field>
+          ))}
           {source === "upload" ? (
             <Field id="dataset-file" label="Dataset file" help={fileHelp} error={fileError}>
               <input
@@ -184,17 +168,10 @@ export function StartPage({ location }: { location: Location }) {
           </p>
         )}
         <ErrorNote error={error} />
-        {stage && (
-          <p aria-live="polite">
-            {stage}
-            {stage === "uploading" && progress !== undefined && (
-              <>
-                {" "}
-                <progress max={1} value={progress} aria-label="upload progress" />{" "}
-                {Math.round(progress * 100)}%
-              </>
-            )}
-          </p>
+        {stage === "uploading" ? (
+          <UploadProgress fraction={progress} />
+        ) : (
+          stage && <p aria-live="polite">{stage}</p>
         )}
         <button type="submit" disabled={stage !== undefined}>
           Start training
