@@ -4,6 +4,13 @@
  * tests implement them in memory (test/unit/fakes.ts). Nothing here knows an SDK type.
  */
 import type { CodeVersion } from "../core/code-registry.js";
+import type {
+  EndpointMode,
+  EndpointRecord,
+  EndpointSettings,
+  EndpointState,
+  EndpointStatus,
+} from "../core/endpoints.js";
 import type { Notice } from "../core/notice.js";
 import type { ModelName, ModelVersion } from "../core/registry.js";
 import type { NoticeDelivery, Run } from "../core/run-record.js";
@@ -144,10 +151,76 @@ export interface Executions {
   stop(executionArn: string, cause: string): Promise<void>;
 }
 
-/** Where a run's notice is published (SNS; email and Slack subscribe). */
+/** Where notices are published (SNS; email and Slack subscribe). */
 export interface NoticeChannel {
-  /** Publishes the notice of run `runId`; the message id once it was accepted. */
-  publish(notice: Notice, runId: string): Promise<string | undefined>;
+  /**
+   * Publishes a notice, a run's when `runId` is given (subscribers record their deliveries on
+   * it); the message id once it was accepted.
+   */
+  publish(notice: Notice, runId?: string): Promise<string | undefined>;
+}
+
+/** The Endpoints table: every generation of each model's endpoint of each mode. */
+export interface EndpointRepository {
+  /** The newest generation of a model's endpoint of this mode, or undefined when none was made. */
+  current(modelName: string, mode: EndpointMode): Promise<EndpointRecord | undefined>;
+  /** Writes a new generation; false when that generation was written first by someone else. */
+  create(record: EndpointRecord): Promise<boolean>;
+  /**
+   * Sets fields on one generation when its status is one of `from` (any status when absent);
+   * the record as written, or undefined when the condition did not hold.
+   */
+  update(
+    key: EndpointKey,
+    fields: Partial<EndpointRecord>,
+    from?: readonly EndpointStatus[],
+  ): Promise<EndpointRecord | undefined>;
+  /** Counts one invocation through the API (atomic adds) and sets the last invocation's time. */
+  recordInvocation(
+    key: EndpointKey,
+    use: { at: string; seconds: number; bytes: number },
+  ): Promise<void>;
+  /** Every record, every generation, newest first. */
+  list(): Promise<EndpointRecord[]>;
+}
+
+export type EndpointKey = Pick<EndpointRecord, "modelName" | "mode" | "generation">;
+
+/** The SageMaker container a registered version's model runs. */
+export interface ContainerSpec {
+  image: string;
+  modelDataUrl: string;
+  environment: Record<string, string>;
+}
+
+export type InvokeAnswer =
+  | { ok: true; body: Buffer; contentType: string }
+  /** The model's code answered an error status (SageMaker's ModelError). */
+  | { ok: false; status: number; message: string }
+  /** SageMaker has no such endpoint in service. */
+  | { ok: false; status: undefined; message: string };
+
+/** SageMaker hosting: models, endpoint configs, endpoints, and InvokeEndpoint. */
+export interface Hosting {
+  /** The container of a SageMaker model (a registered version's). */
+  container(modelName: string): Promise<ContainerSpec>;
+  /** A SageMaker model for one deployment, with the endpoints' own (read-only) role. */
+  createModel(name: string, container: ContainerSpec, tags: Record<string, string>): Promise<void>;
+  createEndpointConfig(
+    name: string,
+    modelName: string,
+    settings: EndpointSettings,
+    tags: Record<string, string>,
+  ): Promise<void>;
+  createEndpoint(name: string, configName: string, tags: Record<string, string>): Promise<void>;
+  updateEndpoint(name: string, configName: string): Promise<void>;
+  /** Deletes the endpoint; one SageMaker no longer has counts as deleted. */
+  deleteEndpoint(name: string): Promise<void>;
+  /** What SageMaker says of it now; status Deleted when it no longer exists. */
+  describeEndpoint(name: string): Promise<EndpointState>;
+  /** Removes a deployment's endpoint config and model; ones already gone are skipped. */
+  deleteDeployment(name: string): Promise<void>;
+  invoke(name: string, body: Buffer, contentType: string, accept: string): Promise<InvokeAnswer>;
 }
 
 export interface LogEvent {
@@ -204,6 +277,8 @@ export interface Ports {
   /** The batch-predict pipeline's executions. */
   predictions: Executions;
   notices: NoticeChannel;
+  endpoints: EndpointRepository;
+  hosting: Hosting;
   jobLogs: JobLogReader;
   deliveryStatus: DeliveryStatusReader;
   secrets: SecretReader;

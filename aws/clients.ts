@@ -5,6 +5,8 @@
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SageMakerClient } from "@aws-sdk/client-sagemaker";
+import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SSMClient } from "@aws-sdk/client-ssm";
@@ -30,3 +32,5 @@ export const sfn = /* @__PURE__ */ once(() => new SFNClient({}));
 export const sns = /* @__PURE__ */ once(() => new SNSClient({}));
 export const ssm = /* @__PURE__ */ once(() => new SSMClient({}));
 export const logs = /* @__PURE__ */ once(() => new CloudWatchLogsClient({}));
+export const sagemaker = /* @__PURE__ */ once(() => new SageMakerClient({}));
+export const sagemakerRuntime = /* @__PURE__ */ once(() => new SageMakerRuntimeClient({}));

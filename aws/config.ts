@@ -19,9 +19,11 @@ const Environment = z.object({
   RUNS_TABLE: z.string().min(1),
   MODELS_TABLE: z.string().min(1),
   CODE_TABLE: z.string().min(1),
+  ENDPOINTS_TABLE: z.string().min(1),
   NOTICE_TOPIC_ARN: z.string().startsWith("arn:"),
   PIPELINE_ARN: z.string().startsWith("arn:"),
   PREDICT_ARN: z.string().startsWith("arn:"),
+  ENDPOINT_ROLE_ARN: z.string().startsWith("arn:"),
   CODE_SHA256: z.string().regex(/^[0-9a-f]{64}$/, "must be the sha256 of sourcedir.tar.gz"),
   SLACK_WEBHOOK_PARAMETER: z.string().min(1),
   API_TOKEN_PARAMETER: z.string().startsWith("/"),
@@ -37,9 +39,11 @@ type Environment = z.infer<typeof Environment>;
 export interface Config {
   region: string;
   bucket: string;
-  tables: { runs: string; models: string; code: string };
+  tables: { runs: string; models: string; code: string; endpoints: string };
   noticeTopicArn: string;
   stateMachines: { pipeline: string; predict: string };
+  /** The role SageMaker endpoints run with (reads model artifacts, writes logs). */
+  endpointRoleArn: string;
   parameters: { slackWebhook: string; apiToken: string };
   /** Every run the functions start: the region, the ml/ code's hash, the instance defaults. */
   launch: LaunchSettings;
@@ -79,9 +83,15 @@ function fromEnvironment(env: Environment): Config {
   return {
     region: env.AWS_REGION,
     bucket: env.DATA_BUCKET,
-    tables: { runs: env.RUNS_TABLE, models: env.MODELS_TABLE, code: env.CODE_TABLE },
+    tables: {
+      runs: env.RUNS_TABLE,
+      models: env.MODELS_TABLE,
+      code: env.CODE_TABLE,
+      endpoints: env.ENDPOINTS_TABLE,
+    },
     noticeTopicArn: env.NOTICE_TOPIC_ARN,
     stateMachines: { pipeline: env.PIPELINE_ARN, predict: env.PREDICT_ARN },
+    endpointRoleArn: env.ENDPOINT_ROLE_ARN,
     parameters: {
       slackWebhook: env.SLACK_WEBHOOK_PARAMETER,
       apiToken: env.API_TOKEN_PARAMETER,

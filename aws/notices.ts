@@ -12,14 +12,20 @@ export class NoticePublisher implements NoticeChannel {
     private readonly topicArn: string,
   ) {}
 
-  /** Publishes the notice of run `runId`; the SNS MessageId once SNS accepted it. */
-  async publish(notice: Notice, runId: string): Promise<string | undefined> {
+  /** Publishes a notice (run `runId`'s when given); the SNS MessageId once SNS accepted it. */
+  async publish(notice: Notice, runId?: string): Promise<string | undefined> {
     const sent = await this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,
         Subject: notice.subject,
         Message: notice.text,
-        MessageAttributes: { [RUN_ID_ATTRIBUTE]: { DataType: "String", StringValue: runId } },
+        ...(runId === undefined
+          ? {}
+          : {
+              MessageAttributes: {
+                [RUN_ID_ATTRIBUTE]: { DataType: "String", StringValue: runId },
+              },
+            }),
       }),
     );
     return sent.MessageId;

@@ -4,10 +4,12 @@
  * environment and a missing variable fails with its name when a port first needs it.
  */
 import type { Ports } from "../app/ports.js";
-import { dynamo, logs, s3, sfn, sns, ssm } from "./clients.js";
+import { dynamo, logs, s3, sagemaker, sagemakerRuntime, sfn, sns, ssm } from "./clients.js";
 import { CodeStore } from "./code-store.js";
 import { config } from "./config.js";
 import { DeliveryStatusLogs } from "./delivery-status.js";
+import { EndpointsStore } from "./endpoints-store.js";
+import { SageMakerHosting } from "./hosting.js";
 import { JobLogs } from "./job-logs.js";
 import { logger } from "./logger.js";
 import { ModelsStore } from "./models-store.js";
@@ -41,6 +43,8 @@ export const ports: Ports = lazily<Ports>({
   pipeline: () => new PipelineStarter(sfn(), config().stateMachines.pipeline),
   predictions: () => new PipelineStarter(sfn(), config().stateMachines.predict),
   notices: () => new NoticePublisher(sns(), config().noticeTopicArn),
+  endpoints: () => new EndpointsStore(dynamo(), config().tables.endpoints),
+  hosting: () => new SageMakerHosting(sagemaker(), sagemakerRuntime(), config().endpointRoleArn),
   jobLogs: () => new JobLogs(logs()),
   deliveryStatus: () => new DeliveryStatusLogs(logs(), config().noticeTopicArn),
   secrets: () => new SsmSecrets(ssm()),

@@ -6,7 +6,7 @@
 import { existsSync, openAsBlob, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { z } from "zod";
-import { Problem } from "../core/api.js";
+import { Problem, type RouteSpec } from "../core/api.js";
 import { TOKEN_FILE } from "./local-stack.js";
 
 /** The local cloud's HTTP API port (`modeldrop up --api-port`). */
@@ -87,12 +87,19 @@ export function connection(flags: {
   return { endpoint, token };
 }
 
+/** The methods the API's routes use (`RouteSpec` in core/api.ts). */
+type Method = RouteSpec["method"];
+
 export class Api {
   constructor(readonly connection: Connection) {}
 
+  /**
+   * One request, its answer checked against `schema`. `body` is sent as JSON, except a Blob,
+   * which is sent as it is with its type as the Content-Type (a file to invoke a model with).
+   */
   async call<T extends z.ZodType>(
     schema: T,
-    method: "GET" | "POST",
+    method: Method,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
@@ -103,21 +110,22 @@ export class Api {
   /** As `call`, with the answer's status (200 or 201 says whether something was made). */
   async callWithStatus<T extends z.ZodType>(
     schema: T,
-    method: "GET" | "POST",
+    method: Method,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; body: z.output<T> }> {
+    const raw = body instanceof Blob;
     let response: Response;
     try {
       response = await fetch(`${this.connection.endpoint}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.connection.token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(body === undefined ? {} : { "content-type": raw ? body.type : "application/json" }),
           ...headers,
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body: raw ? body : JSON.stringify(body) }),
         signal: AbortSignal.timeout(60_000),
       });
     } catch (error) {

@@ -8,17 +8,46 @@ import { fileURLToPath } from "node:url";
 import {
   CodeDetail,
   CodePage,
+  INVOKE_TYPES,
   LOG_STEPS,
   ModelDetail,
   ModelPage,
   ModelVersionView,
 } from "../core/api.js";
+import {
+  ENDPOINT_STATUSES,
+  HOSTING_INSTANCE_TYPES,
+  PAYLOAD_LIMIT_BYTES,
+  SERVERLESS_MEMORY_MB,
+} from "../core/endpoints.js";
 import { TASKS } from "../core/options.js";
 import { RUN_STATUSES } from "../core/runs.js";
 import packageJson from "../package.json" with { type: "json" };
 import { Api, CliError, connection, type ErrorOutput } from "./client.js";
 import { codeOption, pushCode } from "./code.js";
 import { DEPLOY_FLAGS, deploy } from "./deploy.js";
+import {
+  asked,
+  CONTENT_TYPES,
+  createEndpoint,
+  createRequest,
+  deleteEndpoint,
+  deletion,
+  endpointDetails,
+  endpointFailed,
+  endpointMode,
+  endpointTable,
+  getEndpoint,
+  headline,
+  invocationBody,
+  invocationLines,
+  invoke,
+  listEndpoints,
+  modeOf,
+  promoteEndpoint,
+  promotion,
+  waitFor,
+} from "./endpoints.js";
 import {
   drop,
   follow,
@@ -42,6 +71,7 @@ import {
   flagLines,
   HELP_FLAGS,
   paragraph,
+  wholeNumber,
 } from "./usage.js";
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -112,6 +142,23 @@ const follows = (what: string) =>
     default: false,
     description: `follow ${what} live to its end; exit 0 only if it SUCCEEDED`,
   }) as const;
+
+/** `--serverless` and `--realtime`: alternatives, each saying what it picks. */
+const modeFlags = (serverless: string, realtime: string) =>
+  ({
+    serverless: { type: "boolean", default: false, oneOf: "mode", description: serverless },
+    realtime: { type: "boolean", default: false, oneOf: "mode", description: realtime },
+  }) as const;
+
+const waits = (until: string) =>
+  ({
+    type: "boolean",
+    default: false,
+    description: `follow it (about every 2 s, each status change on stderr) until ${until}`,
+  }) as const;
+
+const WHICH_ENDPOINT =
+  "Without --serverless or --realtime: the model's one endpoint that is not Deleted (a model with both needs the flag).";
 
 const decision = (verb: "approve" | "reject") =>
   command({
@@ -515,14 +562,230 @@ const COMMAND_LIST: Command[] = [
       ...API_FLAGS,
     },
     run: async ({ values, positionals }) => {
-      const version = values.version === undefined ? undefined : Number(values.version);
-      if (version !== undefined && !Number.isInteger(version))
-        throw new CliError(`--version must be a number, not ${values.version}`, 2);
+      const version = wholeNumber("version", values.version);
       const api = apiFor(values);
       const id = await predict(api, arg(positionals, 0), arg(positionals, 1), version);
       if (values.follow) return finish(api, id, values.json);
       if (values.json) printJson({ id, url: `/runs/${id}` });
       else console.log(`prediction run ${id} started; follow it with: npx modeldrop follow ${id}`);
+      return 0;
+    },
+  }),
+  command({
+    name: "endpoint create",
+    group: "endpoints",
+    args: ["<model>"],
+    summary:
+      "serve an Approved model version on a SageMaker endpoint, serverless unless --realtime",
+    flags: {
+      version: {
+        type: "string",
+        value: "N",
+        description: "the version to serve (default: the newest Approved one)",
+      },
+      ...modeFlags(
+        "a serverless endpoint (the default): no instance while idle, billed per request",
+        "a real-time endpoint: instances billed by the hour while it exists",
+      ),
+      memory: {
+        type: "string",
+        value: "MB",
+        description: `serverless: its memory, ${SERVERLESS_MEMORY_MB.join(", ")} (default 2048)`,
+      },
+      concurrency: {
+        type: "string",
+        value: "N",
+        description: "serverless: requests served at once, 1-200 (default 5)",
+      },
+      "instance-type": {
+        type: "string",
+        value: "T",
+        description: `real-time: ${HOSTING_INSTANCE_TYPES.join(", ")} (default ml.m5.large)`,
+      },
+      "instance-count": {
+        type: "string",
+        value: "N",
+        description: "real-time: instances, 1-10 (default 1)",
+      },
+      "idle-minutes": {
+        type: "string",
+        value: "N",
+        description: "deleted after N minutes without an invocation; 0: never (default 60)",
+      },
+      wait: waits("InService (exit 0) or Failed (exit 1, with the reason)"),
+      ...API_FLAGS,
+    },
+    notes: "A model has at most one endpoint of each mode; promote it to serve another version.",
+    run: async ({ values, positionals }) => {
+      const model = arg(positionals, 0);
+      const request = createRequest({
+        version: values.version,
+        mode: modeOf(values),
+        memory: values.memory,
+        concurrency: values.concurrency,
+        instanceType: values["instance-type"],
+        instanceCount: values["instance-count"],
+        idleMinutes: values["idle-minutes"],
+      });
+      const api = apiFor(values);
+      const created = await createEndpoint(api, model, request);
+      if (values.wait) process.stderr.write(`${asked(created)}\n`);
+      const ended = values.wait
+        ? await waitFor(api, model, created.mode, (v) => v.status !== "Creating")
+        : created;
+      if (values.json) printJson(ended);
+      else console.log(values.wait ? headline(ended) : asked(ended));
+      if (ended.status === "Failed" || (values.wait && ended.status !== "InService"))
+        throw endpointFailed(ended);
+      if (!values.json)
+        console.log(
+          values.wait
+            ? `invoke it with: npx modeldrop invoke ${model} rows.csv --${ended.mode}`
+            : `follow it with: npx modeldrop endpoint show ${model} --${ended.mode}`,
+        );
+      return 0;
+    },
+  }),
+  command({
+    name: "endpoint list",
+    group: "endpoints",
+    summary:
+      "list endpoints, deleted ones too, newest first: status, version, invocations and cost",
+    flags: {
+      model: { type: "string", value: "M", description: "endpoints of this registered model" },
+      status: { type: "string", value: "S", description: ENDPOINT_STATUSES.join(", ") },
+      ...API_FLAGS,
+    },
+    run: async ({ values }) => {
+      const page = await listEndpoints(apiFor(values), {
+        model: values.model,
+        status: values.status,
+      });
+      if (values.json) printJson(page);
+      else for (const line of endpointTable(page.endpoints)) console.log(line);
+      return 0;
+    },
+  }),
+  command({
+    name: "endpoint show",
+    group: "endpoints",
+    args: ["<model>"],
+    summary: "print a model's endpoint: status, version, settings, cost with its basis, history",
+    flags: {
+      ...modeFlags("its serverless endpoint", "its real-time endpoint"),
+      ...API_FLAGS,
+    },
+    notes: WHICH_ENDPOINT,
+    run: async ({ values, positionals }) => {
+      const api = apiFor(values);
+      const model = arg(positionals, 0);
+      const view = await getEndpoint(api, model, await endpointMode(api, model, modeOf(values)));
+      if (values.json) printJson(view);
+      else console.log(endpointDetails(view));
+      return 0;
+    },
+  }),
+  command({
+    name: "endpoint promote",
+    group: "endpoints",
+    args: ["<model>"],
+    summary:
+      "serve another Approved version on the endpoint without downtime (newer, or older to roll back)",
+    flags: {
+      version: {
+        type: "string",
+        value: "N",
+        description: "the version to serve (default: the newest Approved one)",
+      },
+      ...modeFlags("its serverless endpoint", "its real-time endpoint"),
+      wait: waits("it serves the new version (exit 0) or kept the old one (exit 1, with why)"),
+      ...API_FLAGS,
+    },
+    notes: WHICH_ENDPOINT,
+    run: async ({ values, positionals }) => {
+      const version = wholeNumber("version", values.version);
+      const api = apiFor(values);
+      const model = arg(positionals, 0);
+      const mode = await endpointMode(api, model, modeOf(values));
+      const answer = await promoteEndpoint(api, model, mode, version);
+      const ended = values.wait
+        ? await waitFor(api, model, mode, (v) => v.status !== "Updating")
+        : answer;
+      const outcome = promotion(ended, answer.version);
+      if (values.json) printJson(ended);
+      else console.log(outcome.done && !outcome.promoted ? headline(ended) : outcome.text);
+      if (outcome.done && !outcome.promoted)
+        throw new CliError(outcome.text, 1, { code: "promotion-failed" });
+      return 0;
+    },
+  }),
+  command({
+    name: "endpoint delete",
+    group: "endpoints",
+    args: ["<model>"],
+    summary: "delete the endpoint (its record stays, Deleted, with what it cost)",
+    flags: {
+      ...modeFlags("its serverless endpoint", "its real-time endpoint"),
+      reason: { type: "string", value: "TEXT", description: "why, kept with the deletion" },
+      wait: waits("it is Deleted, then print what it cost in all"),
+      ...API_FLAGS,
+    },
+    notes: WHICH_ENDPOINT,
+    run: async ({ values, positionals }) => {
+      const api = apiFor(values);
+      const model = arg(positionals, 0);
+      const mode = await endpointMode(api, model, modeOf(values));
+      const answer = await deleteEndpoint(api, model, mode, values.reason);
+      const ended = values.wait
+        ? await waitFor(api, model, mode, (v) => v.status === "Deleted")
+        : answer;
+      if (values.json) printJson(ended);
+      else console.log(deletion(ended));
+      return 0;
+    },
+  }),
+  command({
+    name: "invoke",
+    group: "endpoints",
+    args: ["<model>", "<file>"],
+    summary:
+      "send a file (CSV or JSON rows, JSON lines, an image) to the model's endpoint and print its predictions, one JSON object per line",
+    flags: {
+      ...modeFlags(
+        "its serverless endpoint",
+        "its real-time endpoint (the default when it has both)",
+      ),
+      "content-type": {
+        type: "string",
+        value: "T",
+        description: `${INVOKE_TYPES.join(", ")} (default: from the file's extension)`,
+      },
+      ...API_FLAGS,
+    },
+    notes: `The content type from the extension: ${[...new Set(Object.values(CONTENT_TYPES))]
+      .map(
+        (type) =>
+          `${Object.keys(CONTENT_TYPES)
+            .filter((extension) => CONTENT_TYPES[extension] === type)
+            .join(" ")} ${type}`,
+      )
+      .join(
+        ", ",
+      )}. A file over ${PAYLOAD_LIMIT_BYTES.realtime / 1024 / 1024} MB (${PAYLOAD_LIMIT_BYTES.serverless / 1024 / 1024} MB for a serverless endpoint) is refused before it is sent; batch predictions (modeldrop predict) take any size. --json prints the whole answer: the version and endpoint that answered, and the predictions.`,
+    run: async ({ values, positionals }) => {
+      const mode = modeOf(values);
+      const body = await invocationBody(arg(positionals, 1), {
+        mode,
+        contentType: values["content-type"],
+      });
+      const answer = await invoke(apiFor(values), arg(positionals, 0), body, mode);
+      if (values.json) printJson(answer);
+      else {
+        for (const line of invocationLines(answer)) console.log(line);
+        process.stderr.write(
+          `version ${answer.version} of ${answer.modelName}, ${answer.mode} endpoint ${answer.endpoint}\n`,
+        );
+      }
       return 0;
     },
   }),
@@ -558,7 +821,8 @@ export function globalUsage(): string {
   }
   const apiGroups = [...new Set(COMMAND_LIST.filter((c) => c.api).map((c) => c.group))];
   const { help: _help, ...apiFlags } = API_FLAGS;
-  lines.push("", `every ${apiGroups.join(" and ")} command also takes:`, ...flagLines(apiFlags));
+  const listed = `${apiGroups.slice(0, -1).join(", ")} and ${apiGroups.at(-1) ?? ""}`;
+  lines.push("", `every ${listed} command also takes:`, ...flagLines(apiFlags));
   lines.push("", "every command takes -h, --help (its own usage); modeldrop itself takes:");
   lines.push(...flagLines(GLOBAL_FLAGS));
   lines.push(
@@ -568,6 +832,26 @@ export function globalUsage(): string {
     ),
   );
   return lines.join("\n");
+}
+
+/** A group's commands (`endpoint create`, `endpoint list`… for `endpoint`). */
+function subcommands(group: string): Command[] {
+  return COMMAND_LIST.filter((c) => c.name.startsWith(`${group} `));
+}
+
+/** `modeldrop endpoint --help`: the group's commands, each with its flags and what it does. */
+function groupUsage(group: string): string {
+  const commands = subcommands(group);
+  const names = commands.map((c) => c.name.slice(group.length + 1));
+  return [
+    `usage: modeldrop ${group} <${names.join("|")}> [arguments] [flags]`,
+    "",
+    ...commands.flatMap((c) => [`  ${c.synopsis}`, paragraph(c.summary, "      ")]),
+    "",
+    paragraph(
+      `modeldrop ${group} <command> --help prints that command's own usage; each also takes the flags every API command takes (modeldrop --help).`,
+    ),
+  ].join("\n");
 }
 
 /** `--json` anywhere before a `--` asks for errors as JSON, even before the flags parse. */
@@ -588,14 +872,26 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === "help") return main([...rest, "--help"]);
-  const found = COMMANDS.get(name);
+  const [sub = "", ...afterSub] = rest;
+  const grouped = COMMANDS.get(`${name} ${sub}`);
+  const found = grouped ?? COMMANDS.get(name);
+  if (!found && subcommands(name).length > 0) {
+    if (sub === "--help" || sub === "-h") {
+      console.log(groupUsage(name));
+      return 0;
+    }
+    const message =
+      sub && !sub.startsWith("-") ? `unknown command ${name} ${sub}` : "missing <subcommand>";
+    printError(new CliError(message, 2), { json, command: name, usage: groupUsage(name) });
+    return 2;
+  }
   if (!found) {
     const message = name ? `unknown command ${name}` : "missing <command>";
     printError(new CliError(message, 2), { json, usage: globalUsage() });
     return 2;
   }
   try {
-    return await found.run(rest);
+    return await found.run(grouped ? afterSub : rest);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     printError(error, { json, command: found.name, usage: found.usage });

@@ -11,6 +11,11 @@ export type Flag = NonNullable<ParseArgsConfig["options"]>[string] & {
   description: string;
   /** The value's placeholder in the usage (`--port N`); string flags only. */
   value?: string;
+  /**
+   * Flags naming the same set are alternatives: the usage shows them as one `[--a | --b]`, and
+   * passing more than one is a usage error.
+   */
+  oneOf?: string;
 };
 export type Flags = Record<string, Flag>;
 
@@ -43,6 +48,13 @@ export const API_FLAGS = {
   },
   ...HELP_FLAGS,
 } as const satisfies Flags;
+
+/** `--memory 2048` → 2048; a usage error for anything but a whole number. */
+export function wholeNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new CliError(`--${flag} must be a whole number, not ${text}`, 2);
+  return Number(text);
+}
 
 type Parsed<F extends Flags> = ReturnType<
   typeof parseArgs<{ args: string[]; options: F; allowPositionals: true }>
@@ -106,6 +118,33 @@ function flagSynopsis(name: string, flag: Flag): string {
   return `[--${name}${flagValue(flag)}]${flag.multiple ? "..." : ""}`;
 }
 
+/** Each flag's `[--name VALUE]`, alternatives (`oneOf`) together as one `[--a | --b]`. */
+function flagSynopses(flags: [string, Flag][]): string[] {
+  const shown = new Set<string>();
+  const synopses: string[] = [];
+  for (const [name, flag] of flags) {
+    if (!flag.oneOf) {
+      synopses.push(flagSynopsis(name, flag));
+      continue;
+    }
+    if (shown.has(flag.oneOf)) continue;
+    shown.add(flag.oneOf);
+    const set = flags.filter(([, other]) => other.oneOf === flag.oneOf);
+    synopses.push(`[${set.map(([each, other]) => `--${each}${flagValue(other)}`).join(" | ")}]`);
+  }
+  return synopses;
+}
+
+/** A usage error when two flags of one `oneOf` set were both given. */
+function refuseAlternatives(flags: Flags, values: Record<string, unknown>): void {
+  const given = new Map<string, string[]>();
+  for (const [name, flag] of Object.entries(flags))
+    if (flag.oneOf && values[name] !== undefined && values[name] !== false)
+      given.set(flag.oneOf, [...(given.get(flag.oneOf) ?? []), `--${name}`]);
+  for (const names of given.values())
+    if (names.length > 1) throw new CliError(`${names.join(" and ")} cannot be used together`, 2);
+}
+
 /** `  -h, --help          print this help` lines, the descriptions in one wrapped column. */
 export function flagLines(flags: Flags): string[] {
   const labels = Object.entries(flags).map(
@@ -128,9 +167,9 @@ export function command<F extends Flags>(spec: CommandSpec<F>): Command {
     [
       spec.name,
       ...(spec.args ?? []),
-      ...Object.entries(flags)
-        .filter(([name]) => name !== "help" && !(api && name in shared))
-        .map(([name, flag]) => flagSynopsis(name, flag)),
+      ...flagSynopses(
+        Object.entries(flags).filter(([name]) => name !== "help" && !(api && name in shared)),
+      ),
     ],
     " ".repeat(spec.name.length + 3),
   );
@@ -140,9 +179,7 @@ export function command<F extends Flags>(spec: CommandSpec<F>): Command {
         "usage: modeldrop",
         spec.name,
         ...(spec.args ?? []),
-        ...Object.entries(flags)
-          .filter(([name]) => name !== "help")
-          .map(([name, flag]) => flagSynopsis(name, flag)),
+        ...flagSynopses(Object.entries(flags).filter(([name]) => name !== "help")),
       ],
       " ".repeat(`usage: modeldrop ${spec.name} `.length),
     ),
@@ -178,6 +215,7 @@ export function command<F extends Flags>(spec: CommandSpec<F>): Command {
         console.log(usage);
         return 0;
       }
+      refuseAlternatives(flags, checked.values);
       const { positionals } = checked;
       if (positionals.length < required.length)
         throw new CliError(`missing ${required[positionals.length]}`, 2);

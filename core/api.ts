@@ -3,6 +3,12 @@
  * table that both the handlers and `GET /openapi.json` are built from (one source of truth).
  */
 import { z } from "zod";
+import {
+  ENDPOINT_MODES,
+  ENDPOINT_STATUSES,
+  HOSTING_INSTANCE_TYPES,
+  SERVERLESS_MEMORY_MB,
+} from "./endpoints.js";
 import { RunOptions } from "./options.js";
 import { SearchSummary } from "./run-record.js";
 import { JOB_STEP_NAME, RUN_STATUSES } from "./runs.js";
@@ -257,6 +263,62 @@ export const ModelSummary = z.object({
   url: z.string(),
 });
 
+const EndpointSettingsView = z.discriminatedUnion("mode", [
+  z.object({
+    mode: z.literal("serverless"),
+    memorySizeMb: z.int(),
+    maxConcurrency: z.int(),
+  }),
+  z.object({ mode: z.literal("realtime"), instanceType: z.string(), instanceCount: z.int() }),
+]);
+
+export const EndpointView = z.object({
+  modelName: z.string(),
+  mode: z.enum(ENDPOINT_MODES),
+  name: z.string().describe("the SageMaker endpoint's name (InvokeEndpoint takes it)"),
+  status: z.enum(ENDPOINT_STATUSES),
+  version: z.int().describe("the version it serves (or is being created with)"),
+  settings: EndpointSettingsView,
+  idleTimeoutMinutes: z.int().describe("deleted after this long without an invocation; 0: never"),
+  updating: z
+    .object({ version: z.int() })
+    .optional()
+    .describe("a promotion under way: the version the endpoint is being updated to"),
+  failureReason: z.string().optional(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  inServiceAt: z.string().optional(),
+  deletedAt: z.string().optional(),
+  deletion: z.object({ by: z.string(), reason: z.string() }).optional(),
+  lastInvokedAt: z
+    .string()
+    .optional()
+    .describe("the last invocation through this API (direct InvokeEndpoint calls are not seen)"),
+  invocations: z.int(),
+  cost: z
+    .object({
+      usd: z.number().describe("from creation until deletion (or now)"),
+      hourlyUsd: z
+        .number()
+        .nullable()
+        .describe("what an hour of it costs while it exists: 0 for serverless, null when unpriced"),
+      basis: z.string(),
+    })
+    .describe("priced from the dated table in core/prices.json"),
+  history: z.array(
+    z.object({
+      at: z.string(),
+      event: z.string(),
+      version: z.int().optional(),
+      by: z.string().optional(),
+      detail: z.string().optional(),
+    }),
+  ),
+  url: z.string().describe("this endpoint's path in the API"),
+  invokeUrl: z.string().describe("where to POST rows for predictions"),
+});
+export type EndpointView = z.infer<typeof EndpointView>;
+
 // ---- requests ---------------------------------------------------------------------------
 
 export const StartRunBody = z
@@ -343,6 +405,99 @@ export const PredictBody = z
   })
   .meta({ examples: [{ modelName: "churn", input: "inputs/customers.csv" }] });
 
+const REALTIME_ONLY = ["instanceType", "instanceCount"] as const;
+const SERVERLESS_ONLY = ["memorySizeMb", "maxConcurrency"] as const;
+
+export const CreateEndpointBody = z
+  .strictObject({
+    version: z
+      .int()
+      .min(1)
+      .optional()
+      .describe("default: the newest Approved version; Pending and Rejected ones are refused"),
+    mode: z
+      .enum(ENDPOINT_MODES)
+      .default("serverless")
+      .describe(
+        "serverless: no instance while idle, billed per request's GB-seconds; realtime: instances billed by the hour while the endpoint exists",
+      ),
+    memorySizeMb: z
+      .literal([...SERVERLESS_MEMORY_MB])
+      .optional()
+      .describe("serverless: memory, 1024-6144 MB in steps of 1024; default 2048"),
+    maxConcurrency: z
+      .int()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("serverless: requests served at once; default 5"),
+    instanceType: z
+      .enum(HOSTING_INSTANCE_TYPES as [string, ...string[]])
+      .optional()
+      .describe(
+        "realtime: the instance type (the ones core/prices.json prices); default ml.m5.large",
+      ),
+    instanceCount: z.int().min(1).max(10).optional().describe("realtime: instances; default 1"),
+    idleTimeoutMinutes: z
+      .int()
+      .min(0)
+      .max(43_200)
+      .optional()
+      .describe(
+        "deleted after this many minutes without an invocation through this API; 0: never; default 60",
+      ),
+  })
+  .superRefine((body, context) => {
+    const wrong = body.mode === "serverless" ? REALTIME_ONLY : SERVERLESS_ONLY;
+    for (const field of wrong)
+      if (body[field] !== undefined)
+        context.addIssue({
+          code: "custom",
+          path: [field],
+          message: `is for ${body.mode === "serverless" ? "realtime" : "serverless"} endpoints; a ${body.mode} endpoint takes ${(body.mode === "serverless" ? SERVERLESS_ONLY : REALTIME_ONLY).join(" and ")}`,
+          input: body[field],
+        });
+  })
+  .meta({
+    examples: [
+      { mode: "serverless", memorySizeMb: 2048 },
+      { mode: "realtime", instanceType: "ml.m5.large", idleTimeoutMinutes: 120 },
+    ],
+  });
+
+export const PromoteEndpointBody = z.strictObject({
+  version: z
+    .int()
+    .min(1)
+    .optional()
+    .describe("an Approved version, newer or older (a rollback); default: the newest Approved one"),
+});
+
+export const DeleteEndpointBody = z.strictObject({
+  reason: z.string().max(1000).optional().describe("recorded with the deletion and in its notice"),
+});
+
+export const ListEndpointsQuery = z.strictObject({
+  model: ModelName.optional(),
+  status: z.enum(ENDPOINT_STATUSES).optional(),
+});
+
+export const InvokeQuery = z.strictObject({
+  mode: z
+    .enum(ENDPOINT_MODES)
+    .optional()
+    .describe("which endpoint, when the model has both; default: realtime, else serverless"),
+});
+
+/** What POST /models/{name}/invoke takes as its body, as it is. */
+export const INVOKE_TYPES = [
+  "text/csv",
+  "application/json",
+  "application/jsonlines",
+  "image/jpeg",
+  "image/png",
+] as const;
+
 // ---- responses --------------------------------------------------------------------------
 
 export const Accepted = z.object({ id: z.string(), status: z.enum(RUN_STATUSES), url: z.string() });
@@ -410,6 +565,26 @@ export const RegisterCodeBody = z
   })
   .meta({ examples: [{ upload: "code-uploads/churn-scripts.tar.gz" }] });
 
+export const EndpointPage = z.object({ endpoints: z.array(EndpointView) });
+
+export const Invocation = z.object({
+  modelName: z.string(),
+  version: z.int(),
+  mode: z.enum(ENDPOINT_MODES),
+  endpoint: z.string(),
+  predictions: z
+    .array(z.unknown())
+    .optional()
+    .describe(
+      "one per row, in order, as batch predictions give them: {prediction, probabilities} (or {prediction} for regression); absent when the model answered something other than JSON",
+    ),
+  output: z
+    .string()
+    .optional()
+    .describe("the model's answer as text, when it is not JSON (a script of your own)"),
+  contentType: z.string().describe("what the model answered"),
+});
+
 export const ModelDetail = z.object({
   name: z.string(),
   approvedVersion: z.int().optional(),
@@ -421,7 +596,7 @@ const Health = z.object({ status: z.literal("ok"), service: z.literal("modeldrop
 // ---- the route table --------------------------------------------------------------------
 
 export interface RouteSpec {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   path: string;
   summary: string;
   auth: boolean;
@@ -432,10 +607,13 @@ export interface RouteSpec {
   responses: Record<number, z.ZodType | null>;
   /** Extra request headers. */
   headers?: Record<string, { description: string }>;
+  /** A body taken as it comes (not JSON): the media types it may have, and at most how many bytes. */
+  raw?: { types: readonly string[]; maxBytes: number; description: string };
 }
 
 const runIdParam = { id: RunId };
 const modelParams = { name: ModelName, version: z.coerce.number().int().min(1) };
+const endpointParams = { name: ModelName, mode: z.enum(ENDPOINT_MODES) };
 
 export const ROUTES = {
   health: {
@@ -593,6 +771,67 @@ export const ROUTES = {
       "Idempotency-Key": { description: "as for POST /runs" },
     },
     responses: { 202: Accepted },
+  },
+  createEndpoint: {
+    method: "POST",
+    path: "/models/{name}/endpoints",
+    summary:
+      "Serve an Approved version on a serverless or real-time SageMaker endpoint (one of each mode per model)",
+    auth: true,
+    params: { name: ModelName },
+    body: CreateEndpointBody,
+    responses: { 202: EndpointView },
+  },
+  listEndpoints: {
+    method: "GET",
+    path: "/endpoints",
+    summary: "Every endpoint, deleted ones too, newest first, with its status, version and cost",
+    auth: true,
+    query: ListEndpointsQuery,
+    responses: { 200: EndpointPage },
+  },
+  getEndpoint: {
+    method: "GET",
+    path: "/models/{name}/endpoints/{mode}",
+    summary: "A model's endpoint of one mode, with its history and cost so far",
+    auth: true,
+    params: endpointParams,
+    responses: { 200: EndpointView },
+  },
+  promoteEndpoint: {
+    method: "POST",
+    path: "/models/{name}/endpoints/{mode}/promote",
+    summary:
+      "Serve another Approved version on the endpoint without downtime (newer, or older to roll back)",
+    auth: true,
+    params: endpointParams,
+    body: PromoteEndpointBody,
+    responses: { 202: EndpointView },
+  },
+  deleteEndpoint: {
+    method: "DELETE",
+    path: "/models/{name}/endpoints/{mode}",
+    summary: "Delete the endpoint (its record stays, Deleted, with what it cost)",
+    auth: true,
+    params: endpointParams,
+    body: DeleteEndpointBody,
+    responses: { 202: EndpointView },
+  },
+  invokeModel: {
+    method: "POST",
+    path: "/models/{name}/invoke",
+    summary:
+      "Predictions for rows (CSV with or without a header, JSON rows) or an image from the model's endpoint",
+    auth: true,
+    params: { name: ModelName },
+    query: InvokeQuery,
+    raw: {
+      types: INVOKE_TYPES,
+      maxBytes: 6 * 1024 * 1024,
+      description:
+        "CSV rows (a header naming the columns, or none: the training file's columns in order), JSON rows (a list of objects keyed by column name), JSON lines, or one image. At most 6 MB (4 MB for a serverless endpoint, SageMaker's limits); on AWS an image is sent to the function base64-encoded, which Lambda's 6 MB request limit caps at about 4.4 MB",
+    },
+    responses: { 200: Invocation },
   },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -36,7 +36,7 @@ export class NotFound extends ApiError {
   readonly status = 404;
   readonly code: string;
   constructor(
-    what: "run" | "model" | "model-version" | "code" | "code-version" | "object",
+    what: "run" | "model" | "model-version" | "code" | "code-version" | "object" | "endpoint",
     message: string,
   ) {
     super(message);
@@ -68,6 +68,13 @@ export class TooLarge extends ApiError {
   override readonly name = "TooLarge";
   readonly status = 413;
   readonly code = "too-large";
+}
+
+/** 502: the model's own code failed on a request (a 5xx from its serving container). */
+export class ModelFailed extends ApiError {
+  override readonly name = "ModelFailed";
+  readonly status = 502;
+  readonly code = "model-error";
 }
 
 /**

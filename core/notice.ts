@@ -34,7 +34,7 @@ function shorten(text: string, limit: number): string {
 }
 
 /** Printable ASCII, at most 100 characters: what SNS accepts in a subject. */
-function asciiSubject(text: string): string {
+export function asciiSubject(text: string): string {
   return shorten(printableAscii(text), SUBJECT_LIMIT);
 }
 

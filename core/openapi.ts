@@ -63,9 +63,11 @@ function errorResponses(spec: RouteSpec): Record<string, unknown> {
       "the run, model, version or object does not exist",
       "an empty or dot-segment path parameter leaves the path matching no route",
     );
-  else if (spec.method === "POST")
+  else if (spec.method !== "GET")
     responses[404] = errorResponse("the object or model the request names does not exist");
-  if (spec.method === "POST") {
+  if (spec.raw)
+    responses[415] = errorResponse("the body's Content-Type is not one this route takes");
+  if (spec.method !== "GET") {
     responses[409] = errorResponse("the change conflicts with the current state");
     responses[413] = errorResponse(
       "more bytes than modeldrop accepts",
@@ -112,11 +114,26 @@ function parameters(spec: RouteSpec): unknown[] {
   return list;
 }
 
-/** Every 202 names the run it started, where the client follows it (the body's `url`). */
+/** A body taken as it comes: text types as strings, images as binary. */
+function rawBody(raw: NonNullable<RouteSpec["raw"]>): unknown {
+  const content: Record<string, unknown> = {};
+  for (const type of raw.types)
+    content[type] = {
+      schema: type.startsWith("image/")
+        ? { type: "string", contentMediaType: type, maxLength: raw.maxBytes }
+        : { type: "string", minLength: 1, maxLength: raw.maxBytes },
+    };
+  return { required: true, description: raw.description, content };
+}
+
+/**
+ * Every 202 names where the client follows the work it started (the body's `url`): the run, or
+ * the endpoint.
+ */
 const LOCATION_HEADER = {
-  description: "the run's path, where to follow it",
+  description: "the path of the run or endpoint the request started work on, where to follow it",
   required: true,
-  schema: { type: "string", pattern: "^/runs/" },
+  schema: { type: "string", pattern: "^/(runs|models)/" },
 };
 
 /** Every 200 to a GET carries a strong ETag of its body (handlers/api/http.ts). */
@@ -158,11 +175,13 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
       ...(spec.body
         ? {
             requestBody: {
-              required: true,
+              // A DELETE's body is optional: `{}` is what an absent one means.
+              required: spec.method !== "DELETE",
               content: { "application/json": { schema: schema(spec.body, "input") } },
             },
           }
         : {}),
+      ...(spec.raw ? { requestBody: rawBody(spec.raw) } : {}),
       responses,
     };
     paths[spec.path] = { ...(paths[spec.path] ?? {}), [spec.method.toLowerCase()]: operation };

@@ -5,7 +5,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type ApiGatewayService, type ApiRoute, functionArnOf } from "./api-gateway.js";
 import type { DynamoDbService } from "./dynamodb.js";
-import type { EventBridgeService, Target } from "./eventbridge.js";
+import { type EventBridgeService, type StackRule, toTarget } from "./eventbridge.js";
 import { readJsonFile, writeJsonAtomic } from "./files.js";
 import { AwsError, isRecord } from "./http.js";
 import type { FunctionRunner } from "./lambda.js";
@@ -124,31 +124,27 @@ export async function applyStack(
     }
   }
   cloud.api.define(apiRoutes(stack));
-  for (const rule of byType("AWS::Events::Rule")) {
-    const p = rule.properties;
-    if (!isRecord(p.EventPattern)) continue;
-    const name = nameOf(rule, "Name");
-    cloud.events.putRule(
-      name,
-      JSON.stringify(p.EventPattern),
-      p.State === "DISABLED" ? "DISABLED" : "ENABLED",
-    );
-    const targets = (Array.isArray(p.Targets) ? p.Targets.filter(isRecord) : []).map((t) => {
-      const target: Target = { Id: String(t.Id), Arn: String(t.Arn) };
-      if (typeof t.Input === "string") target.Input = t.Input;
-      if (typeof t.InputPath === "string") target.InputPath = t.InputPath;
-      if (isRecord(t.InputTransformer)) {
-        target.InputTransformer = {
-          InputTemplate: String(t.InputTransformer.InputTemplate),
-          ...(isRecord(t.InputTransformer.InputPathsMap)
-            ? { InputPathsMap: t.InputTransformer.InputPathsMap as Record<string, string> }
-            : {}),
-        };
-      }
-      return target;
-    });
-    cloud.events.putTargets(name, targets);
-  }
+  // The template's rules, with a pattern, a schedule or both; one the template no longer has
+  // is deleted with its timer, as a stack update deletes it.
+  cloud.events.applyStackRules(stack.stackName, byType("AWS::Events::Rule").map(stackRule));
+}
+
+/** An AWS::Events::Rule of the template as EventBridge's PutRule and PutTargets take it. */
+function stackRule(rule: StackResource): StackRule {
+  const p = rule.properties;
+  return {
+    name: nameOf(rule, "Name"),
+    // CloudFormation takes the pattern as an object (or its JSON text); PutRule as text.
+    eventPattern: isRecord(p.EventPattern)
+      ? JSON.stringify(p.EventPattern)
+      : typeof p.EventPattern === "string"
+        ? p.EventPattern
+        : undefined,
+    scheduleExpression: typeof p.ScheduleExpression === "string" ? p.ScheduleExpression : undefined,
+    state: p.State === "DISABLED" ? "DISABLED" : "ENABLED",
+    eventBusName: typeof p.EventBusName === "string" ? p.EventBusName : undefined,
+    targets: (Array.isArray(p.Targets) ? p.Targets.filter(isRecord) : []).map(toTarget),
+  };
 }
 
 /** HTTP API routes with their Lambda proxy integrations and REQUEST authorizers. */

@@ -8,7 +8,7 @@ import type { ApiGatewayService } from "./api-gateway.js";
 import { applyStack } from "./apply-stack.js";
 import type { DynamoDbService } from "./dynamodb.js";
 import { type Listener, listenForAwsApis, listenForHttpApi } from "./endpoints.js";
-import type { EventBridgeService } from "./eventbridge.js";
+import type { EventBridgeOptions, EventBridgeService } from "./eventbridge.js";
 import { InboxWatcher } from "./inbox-watcher.js";
 import type { FunctionRunner } from "./lambda.js";
 import type { LogsService } from "./logs.js";
@@ -47,6 +47,8 @@ export interface LocalCloudOptions {
   log?: (line: string) => void;
   /** SNS delivery retries: the backoff unit in ms (default 10 000; tests make it small). */
   sns?: Pick<SnsServiceOptions, "backoffBaseMs">;
+  /** Scheduled rules: `scheduleSpeedup` divides every period (default 1; tests make it large). */
+  events?: Pick<EventBridgeOptions, "scheduleSpeedup">;
 }
 
 export interface LocalCloud {
@@ -86,6 +88,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     started.httpApi = httpApi;
     const stack = await applyPackagedStack(options.stack, services, settings, httpApi.endpoint);
     reconcileAfterRestart(services, settings.log);
+    // Only now, with the stack's functions defined, can a scheduled rule's tick reach its target.
+    services.events.startSchedules();
     const inboxBucket = options.inbox?.bucket ?? stack?.outputs.DataBucketName;
     const inbox = watchInbox(options.inbox, inboxBucket, services.objects, settings);
     started.inbox = inbox;
@@ -126,6 +130,7 @@ function cloudSettings(options: LocalCloudOptions): CloudSettings {
     jobSlots: options.jobSlots ?? defaultJobSlots(),
     stopGraceSeconds: options.stopGraceSeconds,
     sns: options.sns,
+    events: options.events,
     log: options.log ?? (() => {}),
   };
 }
@@ -153,15 +158,17 @@ function stopOnce(started: Started): () => Promise<void> {
 }
 
 /**
- * The one way the local cloud stops. Nothing new comes in (the inbox), then the work under way
- * is brought to an end while everything it calls still runs: jobs get SIGTERM (their
- * executions end, and the status events that causes are delivered next), EventBridge delivers
- * what it accepted (its targets call the endpoint, the functions and DynamoDB), SNS stops its
- * retries (what is owed stays pending for the next start). Only then do the listeners, the
- * function workers and dynalite close. Each step skips what a failed start never reached.
+ * The one way the local cloud stops. Nothing new comes in (the inbox, the scheduled rules'
+ * ticks), then the work under way is brought to an end while everything it calls still runs:
+ * jobs get SIGTERM (their executions end, and the status events that causes are delivered
+ * next), EventBridge delivers what it accepted (its targets call the endpoint, the functions
+ * and DynamoDB), SNS stops its retries (what is owed stays pending for the next start). Only
+ * then do the listeners, the function workers and dynalite close. Each step skips what a failed
+ * start never reached.
  */
 async function stopInOrder({ inbox, services, aws, httpApi }: Started): Promise<void> {
   inbox?.stop();
+  services?.events.stopSchedules();
   await services?.sagemaker.shutdown();
   await services?.events.settle();
   await services?.sns.shutdown();
@@ -198,6 +205,7 @@ async function applyPackagedStack(
 function reconcileAfterRestart(services: Services, log: (line: string) => void): void {
   for (const name of services.sagemaker.reconcileAfterRestart())
     log(`sagemaker: job ${name} was running when the local cloud stopped; marked Failed`);
+  for (const line of services.sagemaker.hosting.reconcileAfterRestart()) log(`sagemaker: ${line}`);
   for (const arn of services.stepFunctions.reconcileAfterRestart())
     log(`stepfunctions: execution ${arn} was running when the local cloud stopped; marked FAILED`);
   const resumed = services.events.resumePending();

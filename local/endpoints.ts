@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { ApiGatewayService } from "./api-gateway.js";
 import { AwsError, sendJsonError } from "./http.js";
 import { type JsonService, serveJson } from "./json-service.js";
+import { EndpointHosting } from "./sagemaker-endpoints.js";
 import type { Services } from "./services.js";
 import { scopeFromHeaders, scopeFromQuery } from "./sigv4.js";
 
@@ -70,6 +71,9 @@ function routeBySigV4Scope(
     if (service === "dynamodb") return dynamodb.handle(req, res);
     if (service === "sns") return sns.handle(req, res);
     if (service === "sts") return sts.handle(req, res);
+    // sagemaker-runtime signs as "sagemaker" too; its one operation has a path of its own.
+    if (service === "sagemaker" && EndpointHosting.isRuntimeRequest(url.pathname))
+      return services.sagemaker.hosting.invoke(req, res, url.pathname);
     const json = service ? jsonServices[service] : undefined;
     if (json) return serveJson(json, req, res);
     if (!service && req.method === "GET" && url.pathname === "/_modeldrop/health") {

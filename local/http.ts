@@ -28,7 +28,7 @@ export class AwsError extends Error {
     readonly code: string,
     message: string,
     readonly status = 400,
-    readonly extra: Record<string, string> = {},
+    readonly extra: Record<string, string | number> = {},
   ) {
     super(message);
     this.name = code;

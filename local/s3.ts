@@ -669,7 +669,7 @@ function end(res: ServerResponse, status: number): void {
 function sendS3Error(res: ServerResponse, error: AwsError, head: boolean): void {
   if (res.headersSent) return void res.destroy();
   const extra = Object.entries(error.extra)
-    .map(([name, value]) => `<${name}>${xmlKey(value)}</${name}>`)
+    .map(([name, value]) => `<${name}>${xmlKey(String(value))}</${name}>`)
     .join("");
   if (head) {
     res.writeHead(error.status, { "x-amz-error-code": error.code });

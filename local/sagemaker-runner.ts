@@ -4,10 +4,11 @@
 // the code unpacked, SM_* variables, stdout/stderr to CloudWatch Logs, and on exit the outputs
 // uploaded and the contract's failure files read back.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { jobNamespaceSupport, namespacedArgv } from "./job-namespace.js";
 import type { JobReaper } from "./job-reaper.js";
 import type { LogsService } from "./logs.js";
 import type { ObjectStore } from "./s3-store.js";
@@ -62,13 +63,89 @@ export class JobCannotStart extends Error {
   }
 }
 
+export interface JobView {
+  /** `/opt/ml` as the job's process sees it. */
+  optMl: string;
+  /** Present when the job runs in a namespace of its own. */
+  mounts?: { mountPoint: string; jobFolder: string };
+  /** Present when it cannot: the log line that says so. */
+  fallback?: string;
+}
+
+/**
+ * Where a job's (or a serving process's) process finds /opt/ml: the real path in a namespace of
+ * its own, or, where none can be made, its folder on the host (with the line its log starts
+ * with to say so). `root` is the SageMaker state folder, which holds the namespaces' mount point.
+ */
+export function jobView(root: string, folder: string, namespaces: boolean): JobView {
+  const support = namespaces
+    ? jobNamespaceSupport()
+    : { available: false as const, reason: "MODELDROP_NO_NAMESPACE=1" };
+  if (support.available) {
+    const mountPoint = join(root, "namespace-root");
+    mkdirSync(mountPoint, { recursive: true });
+    return {
+      optMl: "/opt/ml",
+      mounts: { mountPoint: realpathSync(mountPoint), jobFolder: realpathSync(folder) },
+    };
+  }
+  return {
+    optMl: folder,
+    fallback: `modeldrop: no mount namespace for this job (${support.reason}), so /opt/ml is not its folder: MODELDROP_OPT_ML and the SM_* paths point at ${folder}, and /opt/ml/... arguments are rewritten to it`,
+  };
+}
+
+/** The command as it runs in its view: inside the namespace, or as it is where there is none. */
+export function inJobView(
+  view: JobView,
+  command: JobCommand,
+  folder: string,
+  /** The Python environments the process runs on, kept read-only inside the namespace. */
+  environments: string[],
+): JobCommand {
+  if (!view.mounts) return command;
+  return {
+    argv: namespacedArgv(command.argv, { ...view.mounts, cwd: command.cwd, environments }),
+    cwd: folder,
+    env: command.env,
+  };
+}
+
+/**
+ * The environment every process under the container contract starts from. `optMl` is
+ * MODELDROP_OPT_ML, which modeldrop's own jobs (ml/modeldrop_ml/env.py) read.
+ */
+export function jobEnvironment(
+  python: string,
+  optMl: string,
+  region: string,
+): Record<string, string> {
+  const keep = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"];
+  const env: Record<string, string> = {};
+  for (const name of keep) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return {
+    ...env,
+    // The framework's Python first, as in its container: a script (or the SDK's runproc.sh)
+    // that runs `python` or `pip` gets the environment the job's libraries are in.
+    PATH: [dirname(python), env.PATH].filter(Boolean).join(":"),
+    MODELDROP_OPT_ML: optMl,
+    SM_NUM_GPUS: "0",
+    PYTHONUNBUFFERED: "1",
+    AWS_REGION: region,
+  };
+}
+
 /** Starts the process; the job's stdout and stderr go line by line to its log stream. */
 export function runProcess(
   context: RunnerContext,
   command: JobCommand,
   log: { group: string; stream: string },
   options: {
-    maxRuntimeSeconds: number;
+    /** None for a process that serves until it is stopped (an endpoint's). */
+    maxRuntimeSeconds?: number;
     metricDefinitions: { Name: string; Regex: string }[];
     /** The contract's failure file, read back when the process ends. */
     messageFile?: string;
@@ -122,7 +199,10 @@ export function runProcess(
     signalGroup("SIGTERM");
     killTimer = setTimeout(() => signalGroup("SIGKILL"), context.stopGraceSeconds * 1000);
   };
-  const runtimeTimer = setTimeout(() => stop("max-runtime"), options.maxRuntimeSeconds * 1000);
+  const runtimeTimer =
+    options.maxRuntimeSeconds === undefined
+      ? undefined
+      : setTimeout(() => stop("max-runtime"), options.maxRuntimeSeconds * 1000);
   const done = new Promise<JobOutcome>((resolve) => {
     child.on("error", (error) => onLine(`failed to start the job process: ${error.message}`));
     child.on("close", (exitCode, signal) => {
@@ -227,4 +307,13 @@ export function writeJson(path: string, value: unknown): void {
 
 export function defaultJobSlots(): number {
   return Math.max(1, Math.floor(cpus().length / 2));
+}
+
+/** Kills a process group (a job or serving process left by an earlier local cloud). */
+export function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    /* the process is gone already */
+  }
 }

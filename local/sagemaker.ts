@@ -1,13 +1,12 @@
 // The local SageMaker: processing, training and transform jobs and models. Requests are
 // validated against botocore's official API model, jobs wait for a free slot (instead of
 // failing on capacity) and then run as local processes under the container contract.
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { constants } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { loadServiceModel, validateRequest } from "./aws-model.js";
 import { readJsonFile, writeJsonAtomic } from "./files.js";
 import { AwsError, isRecord } from "./http.js";
-import { jobNamespaceSupport, namespacedArgv } from "./job-namespace.js";
 import { JobReaper } from "./job-reaper.js";
 import type { JsonService } from "./json-service.js";
 import { optionalString, requireString } from "./json-service.js";
@@ -27,11 +26,16 @@ import {
   resourceConfig,
   trainingContract,
 } from "./sagemaker-contract.js";
+import { EndpointHosting } from "./sagemaker-endpoints.js";
 import {
   freshFolder,
+  inJobView,
   JobCannotStart,
   type JobCommand,
   type JobOutcome,
+  jobEnvironment,
+  jobView,
+  killGroup,
   MESSAGE_LIMIT,
   packTarGz,
   type RunnerContext,
@@ -67,6 +71,8 @@ export interface SageMakerOptions {
   stopGraceSeconds?: number;
   /** Told about every job status change (the Step Functions `.sync` waiters listen here). */
   onStatus?: (kind: JobKind, name: string, status: string) => void;
+  /** Where SageMaker's EventBridge events go (endpoint state changes). */
+  onEvent?: (event: Record_) => void;
 }
 
 const STATUS_FIELD: Record<JobKind, string> = {
@@ -96,6 +102,8 @@ export class SageMakerService implements JsonService {
   private readonly context: RunnerContext;
   /** Jobs run in a namespace of their own with a real /opt/ml, unless MODELDROP_NO_NAMESPACE=1. */
   private readonly namespaces = process.env.MODELDROP_NO_NAMESPACE !== "1";
+  /** Endpoint configs, endpoints and InvokeEndpoint. */
+  readonly hosting: EndpointHosting;
 
   constructor(private readonly options: SageMakerOptions) {
     this.root = join(options.stateDir, "sagemaker");
@@ -106,6 +114,19 @@ export class SageMakerService implements JsonService {
       stopGraceSeconds: options.stopGraceSeconds ?? 10,
       reaper: new JobReaper(),
     };
+    this.hosting = new EndpointHosting({
+      root: this.root,
+      region: options.region,
+      account: options.account,
+      store: options.store,
+      logs: options.logs,
+      python: options.python,
+      context: this.context,
+      namespaces: this.namespaces,
+      model: (name) => this.model(name),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
+    this.operations = { ...this.jobOperations, ...this.hostingOperations() };
     for (const kind of ["Training", "Processing", "Transform"] as const) {
       const folder = join(this.root, "records", kind);
       if (!existsSync(folder)) continue;
@@ -144,7 +165,7 @@ export class SageMakerService implements JsonService {
     if (error) throw new AwsError(error.name, error.message);
   }
 
-  readonly operations = {
+  private readonly jobOperations = {
     CreateTrainingJob: (input: Record_) =>
       this.create("Training", requireString(input, "TrainingJobName"), input),
     CreateProcessingJob: (input: Record_) =>
@@ -211,6 +232,26 @@ export class SageMakerService implements JsonService {
     }),
   };
 
+  readonly operations: Record<string, (input: Record_) => unknown>;
+
+  /** The hosting operations, with the tags their Create requests carry kept as for jobs and models. */
+  private hostingOperations() {
+    const { CreateEndpoint, CreateEndpointConfig, ...rest } = this.hosting.operations;
+    return {
+      ...rest,
+      CreateEndpoint: (input: Record_) => {
+        const answer = CreateEndpoint(input);
+        this.tag(String(answer.EndpointArn), input.Tags);
+        return answer;
+      },
+      CreateEndpointConfig: (input: Record_) => {
+        const answer = CreateEndpointConfig(input);
+        this.tag(String(answer.EndpointConfigArn), input.Tags);
+        return answer;
+      },
+    };
+  }
+
   describe(kind: JobKind, name: string): Record_ {
     return this.job(kind, name).describe;
   }
@@ -229,6 +270,7 @@ export class SageMakerService implements JsonService {
   }
 
   async shutdown(): Promise<void> {
+    await this.hosting.shutdown();
     const done = [...this.running.values()].map((job) => {
       job.stop("user");
       return job.done;
@@ -306,7 +348,7 @@ export class SageMakerService implements JsonService {
     const start = Date.now() / 1000;
     this.update(record, { [`${record.kind}StartTime`]: start });
     this.transition(record, "Downloading", "Preparing the instances and downloading input data");
-    const view = this.jobView(folder);
+    const view = jobView(this.root, folder, this.namespaces);
     const prepared =
       record.kind === "Training"
         ? this.prepareTraining(record, folder, view.optMl)
@@ -357,18 +399,11 @@ export class SageMakerService implements JsonService {
     const scriptCommand = python
       ? withPython(prepared.command, this.options.python, python)
       : prepared.command;
-    const command: JobCommand = view.mounts
-      ? {
-          argv: namespacedArgv(scriptCommand.argv, {
-            ...view.mounts,
-            cwd: scriptCommand.cwd,
-            // Under a requirements virtualenv, the framework's environment is read-only too.
-            environments: [this.options.python, ...(python ? [python.python] : [])],
-          }),
-          cwd: folder,
-          env: scriptCommand.env,
-        }
-      : scriptCommand;
+    // Under a requirements virtualenv, the framework's environment is read-only too.
+    const command = inJobView(view, scriptCommand, folder, [
+      this.options.python,
+      ...(python ? [python.python] : []),
+    ]);
     const job = runProcess(this.context, command, log, {
       maxRuntimeSeconds: runtimeLeft,
       metricDefinitions,
@@ -562,7 +597,10 @@ export class SageMakerService implements JsonService {
       command: {
         argv: [this.options.python, entryPoint, ...contract.args],
         cwd: join(optMl, "code"),
-        env: { ...this.baseEnv(optMl), ...contract.env },
+        env: {
+          ...jobEnvironment(this.options.python, optMl, this.options.region),
+          ...contract.env,
+        },
       },
       image: typeof spec.TrainingImage === "string" ? spec.TrainingImage : "",
       ...(existsSync(requirements)
@@ -647,7 +685,11 @@ export class SageMakerService implements JsonService {
       );
     const environment = isRecord(d.Environment) ? (d.Environment as Record<string, string>) : {};
     return {
-      command: { argv, cwd: optMl, env: { ...this.baseEnv(optMl), ...environment } },
+      command: {
+        argv,
+        cwd: optMl,
+        env: { ...jobEnvironment(this.options.python, optMl, this.options.region), ...environment },
+      },
       image: typeof app.ImageUri === "string" ? app.ImageUri : "",
       ...(requirements === undefined ? {} : { requirements: { text: requirements, cwd: base } }),
       messageFile: join(base, "output", "message"),
@@ -719,7 +761,11 @@ export class SageMakerService implements JsonService {
       command: {
         argv,
         cwd: join(optMl, "code"),
-        env: { ...this.baseEnv(optMl), ...modelEnv, PYTHONPATH: join(optMl, "code") },
+        env: {
+          ...jobEnvironment(this.options.python, optMl, this.options.region),
+          ...modelEnv,
+          PYTHONPATH: join(optMl, "code"),
+        },
       },
       image: typeof container.Image === "string" ? container.Image : "",
       // modeldrop_ml.batch_transform (the local stand-in for the serving container) writes
@@ -728,48 +774,6 @@ export class SageMakerService implements JsonService {
       upload: () => {
         uploadOutputs(this.options.store, outputs, String(output.S3OutputPath));
       },
-    };
-  }
-
-  /**
-   * Where the job's process finds /opt/ml: the real path in a namespace of its own, or, where
-   * none can be made, its folder on the host (with the line its log starts with to say so).
-   */
-  private jobView(folder: string): JobView {
-    const support = this.namespaces
-      ? jobNamespaceSupport()
-      : { available: false as const, reason: "MODELDROP_NO_NAMESPACE=1" };
-    if (support.available) {
-      const mountPoint = join(this.root, "namespace-root");
-      mkdirSync(mountPoint, { recursive: true });
-      return {
-        optMl: "/opt/ml",
-        mounts: { mountPoint: realpathSync(mountPoint), jobFolder: realpathSync(folder) },
-      };
-    }
-    return {
-      optMl: folder,
-      fallback: `modeldrop: no mount namespace for this job (${support.reason}), so /opt/ml is not its folder: MODELDROP_OPT_ML and the SM_* paths point at ${folder}, and /opt/ml/... arguments are rewritten to it`,
-    };
-  }
-
-  /** `optMl` is MODELDROP_OPT_ML, which modeldrop's own jobs (ml/modeldrop_ml/env.py) read. */
-  private baseEnv(optMl: string): Record<string, string> {
-    const keep = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"];
-    const env: Record<string, string> = {};
-    for (const name of keep) {
-      const value = process.env[name];
-      if (value !== undefined) env[name] = value;
-    }
-    return {
-      ...env,
-      // The framework's Python first, as in its container: a script (or the SDK's runproc.sh)
-      // that runs `python` or `pip` gets the environment the job's libraries are in.
-      PATH: [dirname(this.options.python), env.PATH].filter(Boolean).join(":"),
-      MODELDROP_OPT_ML: optMl,
-      SM_NUM_GPUS: "0",
-      PYTHONUNBUFFERED: "1",
-      AWS_REGION: this.options.region,
     };
   }
 
@@ -839,6 +843,7 @@ export class SageMakerService implements JsonService {
   private taggable(arn: string): string {
     const known =
       [...this.models.values()].some((m) => m.ModelArn === arn) ||
+      this.hosting.owns(arn) ||
       [...this.jobs.values()].some((r) => r.describe[`${r.kind}JobArn`] === arn);
     if (!known)
       throw new AwsError(
@@ -1039,15 +1044,6 @@ function jobKey(kind: JobKind, name: string): string {
   return `${kind}:${name.toLowerCase()}`;
 }
 
-interface JobView {
-  /** `/opt/ml` as the job's process sees it. */
-  optMl: string;
-  /** Present when the job runs in a namespace of its own. */
-  mounts?: { mountPoint: string; jobFolder: string };
-  /** Present when it cannot: the log line that says so. */
-  fallback?: string;
-}
-
 function instanceType(config: unknown): string {
   return isRecord(config) && typeof config.InstanceType === "string"
     ? config.InstanceType
@@ -1075,14 +1071,6 @@ function stripQuotes(value: string): string {
   return value.length >= 2 && value.startsWith('"') && value.endsWith('"')
     ? value.slice(1, -1)
     : value;
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    /* the process is gone already */
-  }
 }
 
 function rmSafe(folder: string): void {

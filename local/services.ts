@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ApiGatewayService } from "./api-gateway.js";
 import { DynamoDbService } from "./dynamodb.js";
-import { EventBridgeService, type TargetInvoker } from "./eventbridge.js";
+import { type EventBridgeOptions, EventBridgeService, type TargetInvoker } from "./eventbridge.js";
 import { FunctionRunner } from "./lambda.js";
 import { LogsService } from "./logs.js";
 import { S3Service } from "./s3.js";
@@ -29,6 +29,7 @@ export interface CloudSettings {
   jobSlots: number;
   stopGraceSeconds: number | undefined;
   sns: Pick<SnsServiceOptions, "backoffBaseMs"> | undefined;
+  events: Pick<EventBridgeOptions, "scheduleSpeedup"> | undefined;
   log: (line: string) => void;
 }
 
@@ -78,6 +79,7 @@ export async function buildServices(
   // and finds Step Functions when it delivers, which is never before this function returns: no
   // event is put until a request, the stack or a resumed delivery causes one.
   const events = new EventBridgeService(stateDir, region, account, {
+    ...settings.events,
     invokeTarget: eventTargets({
       functions,
       sns,
@@ -96,6 +98,7 @@ export async function buildServices(
     logs,
     python: settings.python,
     slots: settings.jobSlots,
+    onEvent: (event) => void events.put(event),
     ...(settings.stopGraceSeconds === undefined
       ? {}
       : { stopGraceSeconds: settings.stopGraceSeconds }),

@@ -553,8 +553,10 @@ export class StepFunctionsService implements JsonService {
   }
 
   private sagemakerCall(operation: string, params: Record<string, unknown>): unknown {
-    const run = this.sagemaker.operations[operation as keyof SageMakerService["operations"]];
+    const run = this.sagemaker.operations[operation];
     try {
+      if (!run)
+        throw new AwsError("UnknownOperationException", `SageMaker ${operation} is not served`);
       this.sagemaker.validate(operation, params);
       return run(params);
     } catch (error) {

@@ -44,6 +44,8 @@ export interface Request<R> {
   params: Params<R>;
   query: Query<R>;
   body: Body<R>;
+  /** A raw route's body as it came, with its media type (one the route takes). */
+  raw: R extends { raw: object } ? { bytes: Buffer; type: string } : undefined;
   /** Lower-cased header names. */
   headers: Record<string, string>;
   /** Who the authorizer let in ("api-token" for the shared token). */
@@ -74,7 +76,9 @@ const TITLES: Record<number, string> = {
   404: "Not Found",
   409: "Conflict",
   413: "Content Too Large",
+  415: "Unsupported Media Type",
   500: "Internal Server Error",
+  502: "Bad Gateway",
 };
 
 /**
@@ -143,6 +147,41 @@ function parseBody(
   }
 }
 
+/** A raw route's body: its bytes (API Gateway base64-encodes binary ones) and media type. */
+function readRaw(
+  spec: NonNullable<RouteSpec["raw"]>,
+  event: HttpEvent,
+  headers: Record<string, string>,
+): { ok: true; value: { bytes: Buffer; type: string } } | { ok: false; answer: HttpAnswer } {
+  const type = (headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!spec.types.includes(type))
+    return {
+      ok: false,
+      answer: answerProblem(
+        problem(
+          415,
+          "unsupported-media-type",
+          `${type ? `Content-Type ${type} is not taken here` : "the request has no Content-Type"}; send one of ${spec.types.join(", ")}`,
+          "body",
+        ),
+      ),
+    };
+  const bytes = Buffer.from(event.body ?? "", event.isBase64Encoded ? "base64" : "utf8");
+  if (bytes.length > spec.maxBytes)
+    return {
+      ok: false,
+      answer: answerProblem(
+        problem(413, "too-large", `the body is ${bytes.length} bytes; at most ${spec.maxBytes}`),
+      ),
+    };
+  if (bytes.length === 0)
+    return {
+      ok: false,
+      answer: answerProblem(problem(400, "invalid-request", "the body is empty", "body")),
+    };
+  return { ok: true, value: { bytes, type } };
+}
+
 /** An error a route threw, as the problem document the caller gets. */
 function answerFor(error: unknown, event: HttpEvent | undefined): HttpAnswer {
   if (error instanceof ApiError)
@@ -204,6 +243,12 @@ function readRequest<R extends RouteSpec>(
     if (!checked.success) return { ok: false, answer: invalid(checked.error, "") };
     body = checked.data;
   }
+  let raw: { bytes: Buffer; type: string } | undefined;
+  if (spec.raw) {
+    const read = readRaw(spec.raw, event, headers);
+    if (!read.ok) return read;
+    raw = read.value;
+  }
   const principal = event.requestContext.authorizer?.lambda?.principal;
   return {
     ok: true,
@@ -211,6 +256,7 @@ function readRequest<R extends RouteSpec>(
       params: params.data as Params<R>,
       query: query.data as Query<R>,
       body: body as Body<R>,
+      raw: raw as Request<R>["raw"],
       headers,
       principal: typeof principal === "string" ? principal : "anonymous",
       requestId: event.requestContext.requestId,

@@ -24,7 +24,9 @@ over the inference toolkit's decoder and encoder (sagemaker_inference/decoder.py
 
 As in the toolkit, a ``text/csv`` or ``application/json`` body reaches ``input_fn`` as text, and
 a missing or ``*/*`` Accept means ``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`` (``application/json``
-when unset). A model without ``SAGEMAKER_PROGRAM`` is served by ``inference`` (modeldrop's own).
+when unset). The response's content type is that accept type, or the one a handler returns with
+its body as ``(body, content_type)``. A model without ``SAGEMAKER_PROGRAM`` is served by
+``inference`` (modeldrop's own), whose output_fn says what it wrote (JSON lines or CSV).
 
 An exception in the script's handlers (or in a default working on its data) fails the job with
 its last lines, as the user's to fix; one in modeldrop's own handlers stays a modeldrop bug.
@@ -67,6 +69,11 @@ class HandlerFailed(JobFailed):
     """The model's serving code raised; the message holds the exception's last lines."""
 
 
+class UnsupportedFormat(JobFailed):
+    """The default input_fn or output_fn cannot read or write this content type (the toolkit's
+    UnsupportedFormatError: an endpoint answers 415)."""
+
+
 def default_model_fn(model_dir: str) -> Any:
     raise JobFailed(
         "Please provide a model_fn implementation in the model's script (SAGEMAKER_PROGRAM): "
@@ -74,14 +81,16 @@ def default_model_fn(model_dir: str) -> Any:
     )
 
 
-def _unsupported(content_type: str, handler: str, supported: tuple[str, ...]) -> JobFailed:
-    return JobFailed(
+def _unsupported(
+    content_type: str | None, handler: str, supported: tuple[str, ...]
+) -> UnsupportedFormat:
+    return UnsupportedFormat(
         f"content type {content_type!r} is not supported by the default {handler} "
         f"(it reads {', '.join(supported)}); define {handler} in the model's script"
     )
 
 
-def default_input_fn(input_data: bytes | str, content_type: str) -> Any:
+def default_input_fn(input_data: bytes | str, content_type: str | None) -> Any:
     if content_type == CSV:
         array = np.genfromtxt(io.StringIO(_as_text(input_data)), dtype=None, delimiter=",")
     elif content_type == JSON:
@@ -132,6 +141,17 @@ def _as_bytes(data: bytes | str) -> bytes:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """One request's response: the prediction (when the handlers show it), the body, and its
+    content type as the toolkit sets it (the accept type, or the one a handler returned with the
+    body; modeldrop's output_fn says what it wrote)."""
+
+    prediction: Any
+    body: bytes | str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class Handlers:
     """The serving functions of a model, with the defaults filled in."""
 
@@ -145,26 +165,36 @@ class Handlers:
     def load(self, model_dir: str) -> Any:
         return _call(self.model_fn, model_dir)
 
-    def predict(self, model: Any, body: bytes, content_type: str) -> Any:
+    def predict(self, model: Any, body: bytes, content_type: str | None) -> Any:
         """input_fn then predict_fn on one request: the prediction before output_fn encodes it.
         A script with transform_fn has no such step to call."""
         data = _call(self.input_fn, _request(body, content_type), content_type)
         return _call(self.predict_fn, data, model)
 
-    def transform(
-        self, model: Any, body: bytes, content_type: str, accept: str
-    ) -> tuple[Any, bytes | str]:
-        """(the prediction, when the handlers show it, and the response body) for one request."""
+    def answer(
+        self, model: Any, body: bytes, content_type: str | None, accept: str | None
+    ) -> Answer:
         if not accept or accept == ANY:
             accept = self.default_accept
         if self.transform_fn is not None:
             data = _request(body, content_type)
-            return None, _response(_call(self.transform_fn, model, data, content_type, accept))
+            result = _call(self.transform_fn, model, data, content_type, accept)
+            return Answer(None, *_response(result, accept))
         prediction = self.predict(model, body, content_type)
-        return prediction, _response(_call(self.output_fn, prediction, accept))
+        result = _call(self.output_fn, prediction, accept)
+        if self.output_fn is inference.output_fn:
+            accept = inference.output_content_type(accept)
+        return Answer(prediction, *_response(result, accept))
+
+    def transform(
+        self, model: Any, body: bytes, content_type: str | None, accept: str | None
+    ) -> tuple[Any, bytes | str]:
+        """(the prediction, when the handlers show it, and the response body) for one request."""
+        answer = self.answer(model, body, content_type, accept)
+        return answer.prediction, answer.body
 
 
-def _request(body: bytes, content_type: str) -> bytes | str:
+def _request(body: bytes, content_type: str | None) -> bytes | str:
     """The body as a handler gets it: text for the toolkit's UTF-8 types, bytes otherwise."""
     if content_type not in UTF8_TYPES:
         return body
@@ -174,11 +204,13 @@ def _request(body: bytes, content_type: str) -> bytes | str:
         raise inference.InvalidInput(f"the request body is not UTF-8 text: {error}") from None
 
 
-def _response(result: Any) -> bytes | str:
-    """A handler's answer: a body, or (body, content type) as the toolkit also takes."""
+def _response(result: Any, accept: str) -> tuple[bytes | str, str]:
+    """A handler's answer and its content type: a body (of the accept type), or (body, content
+    type) as the toolkit also takes."""
     body = result[0] if isinstance(result, tuple) else result
+    returned = result[1] if isinstance(result, tuple) and len(result) > 1 else None
     if isinstance(body, bytes | str):
-        return body
+        return body, returned if isinstance(returned, str) and returned else accept
     raise HandlerFailed(
         f"the model's serving code answered {type(body).__name__}, not text or bytes"
     )

@@ -11,6 +11,7 @@ import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from "@aws-sdk
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { EndpointView, Invocation } from "../../core/api.js";
 import { runIdForDrop } from "../../core/run-ids.js";
 import type { Run } from "../../core/run-record.js";
 import type { LocalCloud } from "../../local/cloud.js";
@@ -26,6 +27,7 @@ let s3: S3Client;
 let bucket: string;
 let db: DynamoDBDocumentClient;
 let cleanup: () => Promise<void>;
+let token: string;
 let slack: Server;
 const slackMessages: { text: string }[] = [];
 
@@ -90,6 +92,22 @@ function jobStatus(kind: "Training" | "Processing" | "Transform", name: string) 
   }
 }
 
+/** A call of the REST API with the stack's token; the answer's status and JSON body. */
+async function api(method: string, path: string, body?: Buffer | object, type?: string) {
+  const response = await fetch(`${cloud.apiEndpoint}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": type ?? "application/json" }),
+    },
+    ...(body === undefined
+      ? {}
+      : { body: Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as unknown };
+}
+
 function emails(): string[] {
   const outbox = join(cloud.stateDir, "outbox");
   if (!existsSync(outbox)) return [];
@@ -109,7 +127,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => slack.listen(0, "127.0.0.1", resolve));
   const started = await startPipelineCloud({}, inject("packagedStack"));
-  ({ cloud, s3, bucket, cleanup, config } = started);
+  ({ cloud, s3, bucket, cleanup, config, token } = started);
   db = DynamoDBDocumentClient.from(new DynamoDBClient(started.config));
   const hook = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
   await new SSMClient(started.config).send(
@@ -189,6 +207,35 @@ describe("the training pipeline on the local cloud", { timeout: 180_000 }, () =>
     expect(done.lineage?.algorithm).toBe("resnet18");
     expect(done.steps?.train?.instanceType).toBe("ml.g5.xlarge");
     expect(done.metrics).toHaveProperty("accuracy");
+
+    // Served on an endpoint, the model takes one image and answers with its class.
+    const model = String(done.model?.name);
+    const version = Number(done.model?.version);
+    if (done.model?.approval !== "Approved")
+      await api("POST", `/models/${model}/versions/${version}/approve`, {});
+    const created = await api("POST", `/models/${model}/endpoints`, { version });
+    const serving = await until(async () => {
+      const endpoint = EndpointView.parse(
+        (await api("GET", `/models/${model}/endpoints/serverless`)).body,
+      );
+      return endpoint.status === "Creating" ? undefined : endpoint;
+    }, 120_000);
+    const png = execFileSync(PYTHON, [
+      "-c",
+      "import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read('one/0.png'))",
+      zip,
+    ]);
+    const answer = await api("POST", `/models/${model}/invoke`, png, "image/png");
+    await api("DELETE", `/models/${model}/endpoints/serverless`);
+
+    expect(created.status).toBe(202);
+    expect(serving).toMatchObject({ status: "InService", version });
+    expect(answer.status).toBe(200);
+    const { predictions } = Invocation.parse(answer.body);
+    expect(predictions).toHaveLength(1);
+    expect(predictions?.[0]).toMatchObject({
+      probabilities: { one: expect.any(Number), zero: expect.any(Number) },
+    });
   });
 
   it("fails a run whose dataset preprocessing rejects, naming the step and the job's own reason", async () => {

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ErrorOutput } from "../../cli/client.js";
-import { RunDetail, RunPage } from "../../core/api.js";
+import { EndpointView, RunDetail, RunPage } from "../../core/api.js";
 import type { LocalCloud } from "../../local/cloud.js";
 import { churnCsv } from "./datasets.js";
 import { startPipelineCloud } from "./pipeline-stack.js";
@@ -118,6 +118,41 @@ describe("the modeldrop command", { timeout: 200_000 }, () => {
     expect(logs.stdout).toContain("lightgbm: roc_auc");
     expect(logs.stdout).toContain("MODELDROP_RESOURCES");
     expect(report).toMatchObject({ code: 0, stdout: `${join(files, "report.html")}\n` });
+  });
+
+  it("serves the model it trained on an endpoint: created and followed, rows invoked as CSV, deleted with its cost", async () => {
+    const rows = churnCsv(5, 7).trim().split("\n");
+    const file = join(files, "to-score.csv");
+    writeFileSync(file, `${rows.map((row) => row.split(",").slice(0, -1).join(",")).join("\n")}\n`);
+
+    const created = await modeldrop("endpoint", "create", "customers", "--wait");
+    const invoked = await modeldrop("invoke", "customers", file);
+    const deleted = await modeldrop(
+      "endpoint",
+      "delete",
+      "customers",
+      "--reason",
+      "done with it",
+      "--wait",
+      "--json",
+    );
+
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^endpoint customers serverless: InService, version 1$/m);
+    expect(created.stderr).toMatch(/… Creating/);
+    expect(invoked.code).toBe(0);
+    const predictions = invoked.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as unknown);
+    expect(predictions).toHaveLength(5);
+    expect(predictions[0]).toHaveProperty("prediction");
+    expect(deleted.code).toBe(0);
+    expect(EndpointView.parse(JSON.parse(deleted.stdout))).toMatchObject({
+      status: "Deleted",
+      invocations: 1,
+      deletion: { reason: "done with it" },
+    });
   });
 
   it("under --json, ends a run that failed with its record on stdout and the reason as JSON on stderr", async () => {

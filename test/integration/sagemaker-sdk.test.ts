@@ -261,6 +261,23 @@ describe("an SKLearn estimator on the local cloud", () => {
       `${parseS3Uri(String(transformed.output)).key}/rows.csv.out`,
     );
   }, 240_000);
+
+  // The endpoint is a serving process of the local cloud (local/sagemaker-endpoints.ts) with the
+  // model's script: its model_fn, and scikit-learn's defaults for the rest.
+  it("deploy() serves the model on an endpoint that predict() reaches, until delete_endpoint()", async () => {
+    const deployed = await sdk("deploy", "--job-name", String(fitted.jobName));
+
+    expect(deployed.status).toBe("InService");
+    expect(deployed.variants).toEqual(["AllTraffic"]);
+    // Both rows are clearly of their class in trainingRows (x1 high: 1, x1 low: 0).
+    expect(deployed.numpyLabels).toEqual([1, 0]);
+    expect(deployed.csvLabels).toEqual([1, 0]);
+    expect(deployed.modelError).toMatchObject({ code: "ModelError", originalStatusCode: 500 });
+    expect(String((deployed.modelError as { message: string }).message)).toMatch(
+      /Received server error \(500\) from primary with message ".*features/s,
+    );
+    expect(deployed.afterDelete).toMatch(/Could not find endpoint/);
+  }, 240_000);
 });
 
 // The toolkit passes the hyperparameters sorted by name (`--batch-size 8 --epochs 1`); each

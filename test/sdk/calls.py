@@ -16,10 +16,13 @@ from pathlib import Path
 import boto3
 import sagemaker
 from botocore.exceptions import ClientError
+from sagemaker.deserializers import JSONDeserializer
 from sagemaker.exceptions import UnexpectedStatusException
+from sagemaker.predictor import Predictor
 from sagemaker.processing import FrameworkProcessor, ProcessingInput, ProcessingOutput
 from sagemaker.pytorch import PyTorch, PyTorchProcessor
 from sagemaker.s3 import S3Downloader
+from sagemaker.serializers import CSVSerializer
 from sagemaker.sklearn import SKLearn
 from sagemaker.sklearn.processing import SKLearnProcessor
 from sagemaker.xgboost import XGBoost
@@ -228,6 +231,51 @@ def transform_call(session, args):
     return {"jobName": transformer.latest_transform_job.name, "output": output}
 
 
+def deploy_call(session, args):
+    """deploy(), predict() with the scikit-learn predictor's NumPy defaults and as CSV, a request
+    the model's code cannot take, then delete_endpoint()."""
+    estimator = SKLearn.attach(args.job_name, sagemaker_session=session)
+    # wait=False and a 1 s poll: deploy()'s own wait sleeps 30 s before its first look.
+    predictor = estimator.deploy(initial_instance_count=1, instance_type=INSTANCE_TYPE, wait=False)
+    described = session.wait_for_endpoint(predictor.endpoint_name, poll=1)
+    rows = [[2.1, -1.2], [-0.3, 0.4]]
+    numpy_labels = predictor.predict(rows).tolist()
+    csv_predictor = Predictor(
+        predictor.endpoint_name,
+        sagemaker_session=session,
+        serializer=CSVSerializer(),
+        deserializer=JSONDeserializer(),
+    )
+    csv_labels = csv_predictor.predict(rows)
+    try:
+        csv_predictor.predict([[1.0, 2.0, 3.0]])
+        model_error = None
+    except ClientError as error:
+        model_error = {
+            "code": error.response["Error"]["Code"],
+            "originalStatusCode": error.response.get("OriginalStatusCode"),
+            "message": error.response["Error"]["Message"],
+        }
+    predictor.delete_endpoint()
+    # Deleting, then gone, as SageMaker's endpoint_deleted waiter sees it.
+    waiter = session.sagemaker_client.get_waiter("endpoint_deleted")
+    waiter.wait(EndpointName=predictor.endpoint_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    try:
+        session.sagemaker_client.describe_endpoint(EndpointName=predictor.endpoint_name)
+        after_delete = "still there"
+    except ClientError as error:
+        after_delete = error.response["Error"]["Message"]
+    return {
+        "endpointName": predictor.endpoint_name,
+        "status": described["EndpointStatus"],
+        "variants": [v["VariantName"] for v in described["ProductionVariants"]],
+        "numpyLabels": numpy_labels,
+        "csvLabels": csv_labels,
+        "modelError": model_error,
+        "afterDelete": after_delete,
+    }
+
+
 CALLS = {
     "session": session_call,
     "fit": fit_call,
@@ -239,6 +287,7 @@ CALLS = {
     "framework-process": framework_process_call,
     "pytorch-process": pytorch_process_call,
     "transform": transform_call,
+    "deploy": deploy_call,
 }
 
 
@@ -246,7 +295,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("call", choices=sorted(CALLS))
     parser.add_argument("--train-csv", help="fit: the local CSV to upload and train on")
-    parser.add_argument("--job-name", help="attach, transform: the training job")
+    parser.add_argument("--job-name", help="attach, transform, deploy: the training job")
     parser.add_argument(
         "--input", help="the S3 URI of the input: the training channel, or what is processed"
     )

@@ -7,9 +7,11 @@ const COMPLETE = {
   RUNS_TABLE: "modeldrop-runs",
   MODELS_TABLE: "modeldrop-models",
   CODE_TABLE: "modeldrop-code",
+  ENDPOINTS_TABLE: "modeldrop-endpoints",
   NOTICE_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:modeldrop-notices",
   PIPELINE_ARN: "arn:aws:states:us-east-1:123456789012:stateMachine:training",
   PREDICT_ARN: "arn:aws:states:us-east-1:123456789012:stateMachine:predict",
+  ENDPOINT_ROLE_ARN: "arn:aws:iam::123456789012:role/modeldrop-endpoints",
   CODE_SHA256: "c0ffee".padEnd(64, "0"),
   SLACK_WEBHOOK_PARAMETER: "/modeldrop/slack-webhook",
   API_TOKEN_PARAMETER: "/modeldrop/api-token",
@@ -37,6 +39,8 @@ describe("the function configuration", () => {
       parallelJobs: 3,
     });
     expect(config.parameters.apiToken).toBe("/modeldrop/api-token");
+    expect(config.tables.endpoints).toBe("modeldrop-endpoints");
+    expect(config.endpointRoleArn).toBe("arn:aws:iam::123456789012:role/modeldrop-endpoints");
   });
 
   it("fails naming every variable that is missing or malformed", () => {

@@ -7,7 +7,13 @@ import { vi } from "vitest";
 import type {
   ApprovalChange,
   CodeRegistry,
+  ContainerSpec,
+  DeliveryStatusReader,
+  EndpointKey,
+  EndpointRepository,
   Executions,
+  Hosting,
+  InvokeAnswer,
   JobLogReader,
   Log,
   LogEvent,
@@ -17,6 +23,7 @@ import type {
   ObjectHead,
   ObjectPage,
   ObjectStore,
+  Ports,
   RunFilter,
   RunGuard,
   RunListPage,
@@ -24,7 +31,14 @@ import type {
   SecretReader,
 } from "../../app/ports.js";
 import type { CodeVersion } from "../../core/code-registry.js";
-import { Conflict, RunNotFound } from "../../core/errors.js";
+import {
+  type EndpointMode,
+  EndpointRecord,
+  type EndpointSettings,
+  type EndpointState,
+  type EndpointStatus,
+} from "../../core/endpoints.js";
+import { Conflict, parseStored, RunNotFound } from "../../core/errors.js";
 import type { Notice } from "../../core/notice.js";
 import { pipelineInput } from "../../core/pipeline-input.js";
 import type { TrainingState } from "../../core/pipeline-state.js";
@@ -258,9 +272,12 @@ export function executionArn(name: string): string {
 
 export class FakeNotices implements NoticeChannel {
   readonly published: Notice[] = [];
+  /** The run each published notice was for, in the same order (undefined: an endpoint's). */
+  readonly runIds: (string | undefined)[] = [];
 
-  async publish(notice: Notice): Promise<string> {
+  async publish(notice: Notice, runId?: string): Promise<string> {
     this.published.push(notice);
+    this.runIds.push(runId);
     return `message-${this.published.length}`;
   }
 }
@@ -471,4 +488,338 @@ export class FakeJobLogs implements JobLogReader {
     const page = events.slice(start, start + limit);
     return { stream, events: page, next: String(start + page.length) };
   }
+}
+
+/**
+ * The Endpoints table, with the store's semantics (aws/endpoints-store.ts): a generation is
+ * written once, `update` holds only when the status is one of `from` (and REMOVEs a field given
+ * as `undefined`; the key fields are left as they are), invocations add up, `list` is newest
+ * first by `createdAt`. What it answers is parsed as the store parses it.
+ */
+export class FakeEndpoints implements EndpointRepository {
+  private readonly items = new Map<string, EndpointRecord>();
+
+  constructor(records: EndpointRecord[] = []) {
+    for (const record of records)
+      this.items.set(FakeEndpoints.slot(record), structuredClone(record));
+  }
+
+  private static slot(key: EndpointKey): string {
+    return `${key.modelName}\u0000${key.mode}\u0000${String(key.generation).padStart(6, "0")}`;
+  }
+
+  /** One generation as stored, for a test to check. */
+  get(key: EndpointKey): EndpointRecord | undefined {
+    const record = this.items.get(FakeEndpoints.slot(key));
+    return record ? structuredClone(record) : undefined;
+  }
+
+  /** Every stored record, in no particular order. */
+  all(): EndpointRecord[] {
+    return [...this.items.values()].map((record) => structuredClone(record));
+  }
+
+  async current(modelName: string, mode: EndpointMode): Promise<EndpointRecord | undefined> {
+    return this.all()
+      .filter((record) => record.modelName === modelName && record.mode === mode)
+      .sort((a, b) => b.generation - a.generation)[0];
+  }
+
+  async create(record: EndpointRecord): Promise<boolean> {
+    const slot = FakeEndpoints.slot(record);
+    if (this.items.has(slot)) return false;
+    this.items.set(slot, structuredClone(record));
+    return true;
+  }
+
+  async update(
+    key: EndpointKey,
+    fields: Partial<EndpointRecord>,
+    from?: readonly EndpointStatus[],
+  ): Promise<EndpointRecord | undefined> {
+    const slot = FakeEndpoints.slot(key);
+    const stored = this.items.get(slot);
+    if (!stored || (from && !from.includes(stored.status))) return undefined;
+    const next: Record<string, unknown> = { ...stored };
+    for (const [field, value] of Object.entries(fields)) {
+      if (field === "modelName" || field === "mode" || field === "generation") continue;
+      if (value === undefined) delete next[field];
+      else next[field] = structuredClone(value);
+    }
+    const written = parseStored(EndpointRecord, next, `endpoint ${slot} in the fake Endpoints`);
+    this.items.set(slot, written);
+    return structuredClone(written);
+  }
+
+  async recordInvocation(
+    key: EndpointKey,
+    use: { at: string; seconds: number; bytes: number },
+  ): Promise<void> {
+    const stored = this.items.get(FakeEndpoints.slot(key));
+    if (!stored) return;
+    stored.invocations += 1;
+    stored.servedSeconds += use.seconds;
+    stored.bytesProcessed += use.bytes;
+    stored.lastInvokedAt = use.at;
+  }
+
+  async list(): Promise<EndpointRecord[]> {
+    return this.all().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+}
+
+type HostingMethod = keyof Hosting;
+
+/** One call of the fake SageMaker, with its arguments: `{ method: "updateEndpoint", args: [name, config] }`. */
+export type HostingCall = {
+  [M in HostingMethod]: { method: M; args: Parameters<Hosting[M]> };
+}[HostingMethod];
+
+/** An endpoint as the fake SageMaker holds it. */
+export interface FakeSageMakerEndpoint {
+  status: Exclude<EndpointStatus, "Deleted">;
+  configName: string;
+  /** The config an update is deploying, while Updating. */
+  updatingTo?: string;
+  failureReason?: string;
+  tags: Record<string, string>;
+}
+
+/** SageMaker's error for what it refuses or does not have (a ValidationException, as the SDK raises it). */
+export function sageMakerError(message: string): Error {
+  return Object.assign(new Error(message), { name: "ValidationException" });
+}
+
+type InvokeHandler = (
+  name: string,
+  body: Buffer,
+  contentType: string,
+  accept: string,
+) => InvokeAnswer;
+
+/**
+ * SageMaker hosting in memory. Every call is recorded in `calls`, in order (a call made to fail
+ * too). It keeps models, endpoint configs and endpoints, and refuses what SageMaker refuses: a
+ * name that exists, a config of a model it does not have, an endpoint of a config it does not
+ * have, an update of an endpoint that is not InService, a deletion of one already Deleting.
+ * Endpoints do not move by themselves: a test drives them with `finish` (what SageMaker ends
+ * with) or `setEndpoint` (any state), and `failNext` makes one method's next call throw.
+ */
+export class FakeHosting implements Hosting {
+  readonly calls: HostingCall[] = [];
+  readonly models = new Map<string, { container: ContainerSpec; tags: Record<string, string> }>();
+  readonly configs = new Map<
+    string,
+    { modelName: string; settings: EndpointSettings; tags: Record<string, string> }
+  >();
+  readonly endpoints = new Map<string, FakeSageMakerEndpoint>();
+  private readonly failures = new Map<HostingMethod, Error>();
+  private answer: InvokeHandler = (_name, body, _contentType, accept) => ({
+    ok: true,
+    body: Buffer.from(body),
+    contentType: accept,
+  });
+
+  /** A SageMaker model that exists already (a registered version's, as the pipeline made it). */
+  addModel(name: string, container: ContainerSpec): void {
+    this.models.set(name, { container: structuredClone(container), tags: {} });
+  }
+
+  /** The next call of `method` throws `error` (the call is still recorded). */
+  failNext(method: HostingMethod, error: Error = sageMakerError(`${method} failed`)): void {
+    this.failures.set(method, error);
+  }
+
+  /** What `invoke` answers for an endpoint SageMaker serves (InService or Updating); by default the body back. */
+  answerInvocations(answer: InvokeAnswer | InvokeHandler): void {
+    // A copy each time (structuredClone would turn the Buffer into a plain Uint8Array).
+    this.answer =
+      typeof answer === "function"
+        ? answer
+        : () => (answer.ok ? { ...answer, body: Buffer.from(answer.body) } : { ...answer });
+  }
+
+  /** Sets what SageMaker says of an endpoint; "Deleted" removes it. */
+  setEndpoint(
+    name: string,
+    state: Omit<Partial<FakeSageMakerEndpoint>, "status"> & { status: EndpointStatus },
+  ): void {
+    if (state.status === "Deleted") {
+      this.endpoints.delete(name);
+      return;
+    }
+    const { status, ...rest } = state;
+    const existing = this.endpoints.get(name);
+    this.endpoints.set(name, {
+      tags: {},
+      configName: "",
+      ...existing,
+      ...rest,
+      status,
+    });
+  }
+
+  /**
+   * Ends what SageMaker is doing to an endpoint, as SageMaker would: a creation InService (or
+   * Failed with `failureReason`), an update InService on the new config (or, failed, still on
+   * the old one with `failureReason`: SageMaker rolls back), a deletion by removing it.
+   */
+  finish(name: string, failureReason?: string): void {
+    const endpoint = this.endpoints.get(name);
+    if (!endpoint) throw new Error(`the fake SageMaker has no endpoint ${name}`);
+    if (endpoint.status === "Deleting") this.endpoints.delete(name);
+    else if (endpoint.status === "Creating") {
+      endpoint.status = failureReason === undefined ? "InService" : "Failed";
+      if (failureReason !== undefined) endpoint.failureReason = failureReason;
+    } else if (endpoint.status === "Updating") {
+      const target = endpoint.updatingTo;
+      delete endpoint.updatingTo;
+      endpoint.status = "InService";
+      if (failureReason !== undefined) endpoint.failureReason = failureReason;
+      else if (target !== undefined) {
+        endpoint.configName = target;
+        delete endpoint.failureReason;
+      }
+    } else throw new Error(`the fake SageMaker's endpoint ${name} is ${endpoint.status}`);
+  }
+
+  /** The names of the methods called, in order. */
+  methodsCalled(): HostingMethod[] {
+    return this.calls.map((call) => call.method);
+  }
+
+  private call(call: HostingCall): void {
+    this.calls.push(call);
+    const failure = this.failures.get(call.method);
+    if (failure) {
+      this.failures.delete(call.method);
+      throw failure;
+    }
+  }
+
+  async container(modelName: string): Promise<ContainerSpec> {
+    this.call({ method: "container", args: [modelName] });
+    const model = this.models.get(modelName);
+    if (!model) throw sageMakerError(`Could not find model "${modelName}".`);
+    return structuredClone(model.container);
+  }
+
+  async createModel(
+    name: string,
+    container: ContainerSpec,
+    tags: Record<string, string>,
+  ): Promise<void> {
+    this.call({ method: "createModel", args: [name, container, tags] });
+    if (this.models.has(name))
+      throw sageMakerError(`Cannot create already existing model "${name}".`);
+    this.models.set(name, { container: structuredClone(container), tags: { ...tags } });
+  }
+
+  async createEndpointConfig(
+    name: string,
+    modelName: string,
+    settings: EndpointSettings,
+    tags: Record<string, string>,
+  ): Promise<void> {
+    this.call({ method: "createEndpointConfig", args: [name, modelName, settings, tags] });
+    if (this.configs.has(name))
+      throw sageMakerError(`Cannot create already existing endpoint configuration "${name}".`);
+    if (!this.models.has(modelName)) throw sageMakerError(`Could not find model "${modelName}".`);
+    this.configs.set(name, { modelName, settings: structuredClone(settings), tags: { ...tags } });
+  }
+
+  async createEndpoint(
+    name: string,
+    configName: string,
+    tags: Record<string, string>,
+  ): Promise<void> {
+    this.call({ method: "createEndpoint", args: [name, configName, tags] });
+    if (this.endpoints.has(name))
+      throw sageMakerError(`Cannot create already existing endpoint "${name}".`);
+    if (!this.configs.has(configName))
+      throw sageMakerError(`Could not find endpoint configuration "${configName}".`);
+    this.endpoints.set(name, { status: "Creating", configName, tags: { ...tags } });
+  }
+
+  async updateEndpoint(name: string, configName: string): Promise<void> {
+    this.call({ method: "updateEndpoint", args: [name, configName] });
+    const endpoint = this.endpoints.get(name);
+    if (!endpoint) throw sageMakerError(`Could not find endpoint "${name}".`);
+    if (!this.configs.has(configName))
+      throw sageMakerError(`Could not find endpoint configuration "${configName}".`);
+    if (endpoint.status !== "InService")
+      throw sageMakerError(
+        `Cannot update endpoint "${name}" while it is ${endpoint.status}; only an InService endpoint can be updated.`,
+      );
+    endpoint.status = "Updating";
+    endpoint.updatingTo = configName;
+  }
+
+  async deleteEndpoint(name: string): Promise<void> {
+    this.call({ method: "deleteEndpoint", args: [name] });
+    const endpoint = this.endpoints.get(name);
+    if (!endpoint) return;
+    if (endpoint.status === "Deleting")
+      throw sageMakerError(`Cannot delete endpoint "${name}": it is already being deleted.`);
+    endpoint.status = "Deleting";
+  }
+
+  async describeEndpoint(name: string): Promise<EndpointState> {
+    this.call({ method: "describeEndpoint", args: [name] });
+    const endpoint = this.endpoints.get(name);
+    if (!endpoint) return { name, status: "Deleted" };
+    return {
+      name,
+      status: endpoint.status,
+      configName: endpoint.configName,
+      failureReason: endpoint.failureReason,
+    };
+  }
+
+  async deleteDeployment(name: string): Promise<void> {
+    this.call({ method: "deleteDeployment", args: [name] });
+    this.configs.delete(name);
+    this.models.delete(name);
+  }
+
+  async invoke(
+    name: string,
+    body: Buffer,
+    contentType: string,
+    accept: string,
+  ): Promise<InvokeAnswer> {
+    this.call({ method: "invoke", args: [name, body, contentType, accept] });
+    const endpoint = this.endpoints.get(name);
+    if (!endpoint || (endpoint.status !== "InService" && endpoint.status !== "Updating"))
+      return {
+        ok: false,
+        status: undefined,
+        message: `Endpoint ${name} of account 123456789012 not found.`,
+      };
+    return this.answer(name, body, contentType, accept);
+  }
+}
+
+/**
+ * Every port in memory, as aws/root.ts provides them for real, each its fake's own type so a
+ * test can drive it; spread it and replace one (`{ ...fakePorts(), runs: new FakeRuns([run]) }`).
+ */
+export function fakePorts(now = new Date("2026-11-02T10:30:00Z")) {
+  const deliveryStatus: DeliveryStatusReader = { forMessage: async () => [] };
+  return {
+    runs: new FakeRuns(),
+    models: new FakeModels(),
+    code: new FakeCode(),
+    objects: new FakeObjects(),
+    pipeline: new FakePipeline(),
+    predictions: new FakePipeline(),
+    notices: new FakeNotices(),
+    endpoints: new FakeEndpoints(),
+    hosting: new FakeHosting(),
+    jobLogs: new FakeJobLogs(),
+    deliveryStatus,
+    secrets: new FakeSecrets(),
+    log: new FakeLog(),
+    now: () => now,
+  } satisfies Ports;
 }
