@@ -94,6 +94,10 @@ export class EndpointHosting {
   private readonly servers = new Map<string, Server>();
   /** Deployments under way, by endpoint name: a delete or shutdown waits for them to settle. */
   private readonly deploying = new Map<string, Promise<void>>();
+  /** Serving processes started and not yet answering /ping. */
+  private readonly starting = new Set<Server>();
+  /** Set by shutdown: a deployment cut short by it changes no endpoint's status. */
+  private stopping = false;
 
   constructor(private readonly options: EndpointHostingOptions) {
     for (const [name, config] of Object.entries(
@@ -258,6 +262,9 @@ export class EndpointHosting {
 
   /** Stops every serving process; the endpoints stay as they are, to be served again on the next start. */
   async shutdown(): Promise<void> {
+    this.stopping = true;
+    // A process still loading its model is not waited for: the next start deploys it again.
+    await Promise.all([...this.starting].map((server) => this.retire(server)));
     await Promise.all([...this.deploying.values()]);
     await Promise.all([...this.servers.values()].map((server) => this.retire(server)));
     this.servers.clear();
@@ -394,7 +401,7 @@ export class EndpointHosting {
           FAILURE_LIMIT,
         );
         const record = this.endpoints.get(name);
-        if (!record || record.describe.EndpointStatus === "Deleting") return;
+        if (this.stopping || !record || record.describe.EndpointStatus === "Deleting") return;
         if (kind === "update") {
           delete record.updatingTo;
           this.setStatus(name, "InService", {
@@ -499,11 +506,14 @@ export class EndpointHosting {
     const timeout =
       optionalNumber(variant, "ContainerStartupHealthCheckTimeoutInSeconds") ??
       STARTUP_TIMEOUT_SECONDS;
+    this.starting.add(server);
     try {
       await waitForPing(server, timeout);
     } catch (error) {
       await this.retire(server);
       throw error;
+    } finally {
+      this.starting.delete(server);
     }
     void job.done.then((outcome) => {
       if (server.retired) return;

@@ -314,7 +314,11 @@ describe("local SageMaker endpoints", () => {
     await gone("never");
   }, 60_000);
 
-  it("serves an endpoint again after the local cloud restarts, and deletes it when asked", async () => {
+  it("serves an endpoint again after the local cloud restarts, finishes one whose creation the stop cut short, and deletes it when asked", async () => {
+    // Stopped while its process is still starting: it stays Creating, not Failed.
+    await sagemaker.send(
+      new CreateEndpointCommand({ EndpointName: "late", EndpointConfigName: "tripler-config" }),
+    );
     await cleanup();
     ({ cloud, config, cleanup } = await startTestCloud({ stateDir, stopGraceSeconds: 1 }));
     sagemaker = new SageMakerClient(config);
@@ -322,6 +326,7 @@ describe("local SageMaker endpoints", () => {
     const endpoint = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: "doubler" }));
     expect(endpoint.EndpointStatus).toBe("InService");
     expect(JSON.parse(await invoke("doubler", "2,2\n"))).toEqual([[6, 6]]);
+    expect((await settled("late")).EndpointStatus).toBe("InService");
 
     await sagemaker.send(new DeleteEndpointCommand({ EndpointName: "doubler" }));
     expect(
