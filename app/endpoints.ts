@@ -7,6 +7,7 @@
  */
 import { deploymentName, endpointName } from "../core/endpoint-names.js";
 import {
+  DEFAULT_IDLE_MINUTES,
   type EndpointEvent,
   type EndpointMode,
   type EndpointRecord,
@@ -141,7 +142,7 @@ export async function createEndpoint(
     status: "Creating",
     version: version.version,
     settings: settingsFor(request),
-    idleTimeoutMinutes: request.idleTimeoutMinutes ?? 60,
+    idleTimeoutMinutes: request.idleTimeoutMinutes ?? DEFAULT_IDLE_MINUTES,
     configName,
     deployments: 1,
     createdAt: now,

@@ -24,7 +24,7 @@ import {
 } from "@aws-sdk/client-sagemaker";
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { startLocalCloud } from "../local/cloud.js";
-import { median, round } from "./stats.js";
+import { median, percentile, round } from "./stats.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PYTHON = resolve(ROOT, ".venv", "bin", "python");
@@ -40,10 +40,6 @@ interface ModelOutput {
   model: string;
   requests: Record<string, string>;
   inProcess: Record<string, { p50_ms: number; p95_ms: number }>;
-}
-
-function percentile(sorted: number[], share: number): number {
-  return sorted[Math.max(0, Math.ceil(sorted.length * share) - 1)] ?? Number.NaN;
 }
 
 async function main(): Promise<void> {
@@ -131,10 +127,9 @@ async function main(): Promise<void> {
       for (let i = 0; i < 20; i += 1) await invoke(body);
       const times: number[] = [];
       for (let i = 0; i < (SAMPLES[rows] ?? 100); i += 1) times.push(await invoke(body));
-      times.sort((a, b) => a - b);
       latency[rows] = {
         p50_ms: round(median(times), 2),
-        p95_ms: round(percentile(times, 0.95), 2),
+        p95_ms: round(percentile(times, 95), 2),
       };
       console.log(`${rows} row(s): p50 ${latency[rows].p50_ms} ms, p95 ${latency[rows].p95_ms} ms`);
     }

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { Conflict, NotFound } from "./errors.js";
 import { asciiSubject } from "./notice.js";
 import prices from "./prices.json" with { type: "json" };
-import type { VersionLike } from "./registry.js";
+import { newestApproved, type VersionLike } from "./registry.js";
 
 export const ENDPOINT_MODES = ["serverless", "realtime"] as const;
 export type EndpointMode = (typeof ENDPOINT_MODES)[number];
@@ -132,9 +132,7 @@ export function versionForEndpoint<V extends VersionLike>(
   requested?: number,
 ): V {
   if (requested === undefined) {
-    const approved = [...versions]
-      .sort((a, b) => b.version - a.version)
-      .find((v) => v.approval === "Approved");
+    const approved = newestApproved(versions);
     if (!approved)
       throw new Conflict(
         "no-approved-version",

@@ -5,18 +5,22 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 /** A request body larger than this is refused rather than buffered (the local cloud holds bodies in memory). */
 export const MAX_REQUEST_BYTES = 2 * 1024 ** 3;
 
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The whole body, refused once it passes `limit` bytes: the local cloud's own limit, unless the
+ * service has a smaller one with an error of its own.
+ */
+export async function readBody(
+  req: IncomingMessage,
+  limit = MAX_REQUEST_BYTES,
+  tooLarge: () => AwsError = () =>
+    new AwsError("EntityTooLarge", "request body exceeds the local cloud limit of 2 GiB", 400),
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buffer.length;
-    if (size > MAX_REQUEST_BYTES)
-      throw new AwsError(
-        "EntityTooLarge",
-        "request body exceeds the local cloud limit of 2 GiB",
-        400,
-      );
+    if (size > limit) throw tooLarge();
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);

@@ -13,7 +13,7 @@ import { Agent, type IncomingMessage, request, type ServerResponse } from "node:
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { readJsonFile, writeJsonAtomic } from "./files.js";
-import { AwsError, isRecord, sendJsonError } from "./http.js";
+import { AwsError, isRecord, readBody, sendJsonError } from "./http.js";
 import { optionalNumber, optionalString, requireString } from "./json-service.js";
 import type { LogsService } from "./logs.js";
 import type { ObjectStore } from "./s3-store.js";
@@ -185,7 +185,15 @@ export class EndpointHosting {
       const limit = serverless(this.config(String(record.describe.EndpointConfigName)))
         ? SERVERLESS_PAYLOAD
         : REALTIME_PAYLOAD;
-      const body = await readLimited(req, limit);
+      const body = await readBody(
+        req,
+        limit,
+        () =>
+          new AwsError(
+            "ValidationError",
+            `Request payload is larger than the ${limit / 1024 / 1024} MB this endpoint accepts (SageMaker's limit: 6 MB for an instance-backed endpoint, 4 MB for a serverless one).`,
+          ),
+      );
       let answer: Answer;
       try {
         answer = await forward(server, req, body);
@@ -692,23 +700,6 @@ function listed(records: Record_[], input: Record_, nameField: string): Record_[
       return descending ? -order : order;
     })
     .slice(0, max);
-}
-
-/** The request body, refused as SageMaker refuses one over the endpoint's payload limit. */
-async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > limit)
-      throw new AwsError(
-        "ValidationError",
-        `Request payload is larger than the ${limit / 1024 / 1024} MB this endpoint accepts (SageMaker's limit: 6 MB for an instance-backed endpoint, 4 MB for a serverless one).`,
-      );
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 interface Answer {
