@@ -95,6 +95,8 @@ async function ended(id: string, timeoutMs = 150_000): Promise<z.output<typeof R
     const run = as(RunDetail, answer);
     if (run.notifiedAt) {
       await cloud.events.settle();
+      // SNS answers Publish before it delivers: wait for the email to be in the outbox.
+      await cloud.sns.settle();
       return as(RunDetail, await api("GET", `/runs/${id}`));
     }
     if (Date.now() > deadline) throw new Error(`run ${id} did not end: ${JSON.stringify(run)}`);
@@ -109,6 +111,7 @@ async function settled(model: string, mode: string): Promise<z.output<typeof End
     const endpoint = as(EndpointView, await api("GET", `/models/${model}/endpoints/${mode}`));
     if (!["Creating", "Updating", "Deleting"].includes(endpoint.status)) {
       await cloud.events.settle();
+      await cloud.sns.settle();
       return endpoint;
     }
     if (Date.now() > deadline)

@@ -54,6 +54,8 @@ async function ended(id: string, timeoutMs = 240_000): Promise<Run> {
     const run = await record(id);
     if (run?.noticeSentAt && TERMINAL.includes(run.status)) {
       await cloud.events.settle();
+      // SNS answers Publish before it delivers: wait for the email to be in the outbox.
+      await cloud.sns.settle();
       return (await record(id)) ?? run;
     }
     if (Date.now() > deadline) throw new Error(`run ${id} did not end: ${JSON.stringify(run)}`);
