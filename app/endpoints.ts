@@ -7,7 +7,10 @@
  */
 import { deploymentName, endpointName } from "../core/endpoint-names.js";
 import {
+  type ApprovalDeployment,
+  approvalSkippedNotice,
   DEFAULT_IDLE_MINUTES,
+  deploymentOnApproval,
   type EndpointEvent,
   type EndpointMode,
   type EndpointRecord,
@@ -20,6 +23,7 @@ import {
   PAYLOAD_LIMIT_BYTES,
   refuseSecond,
   settingsFor,
+  type VersionApproved,
   versionForEndpoint,
   withEvent,
 } from "../core/endpoints.js";
@@ -282,6 +286,56 @@ export async function deleteEndpoint(
   const state = await ports.hosting.describeEndpoint(record.name);
   if (state.status === "Deleted") return (await recordEndpointChange(ports, state)) ?? deleting;
   return deleting;
+}
+
+/**
+ * Deploy-on-approval: a version became Approved (the "Model Version Approved" event). When the
+ * model deploys on approval and the version is its newest Approved one, it is served with the
+ * model's settings: a new endpoint when there is none, a promotion of an InService one. What
+ * cannot be done now (the endpoint is busy or Failed) is told in one notice. A repeated event,
+ * or one that lost a race with another, changes nothing.
+ */
+export async function deployApprovedVersion(
+  ports: EndpointPorts,
+  approved: VersionApproved,
+): Promise<ApprovalDeployment & { endpoint?: string }> {
+  const { modelName, version } = approved;
+  const setting = await ports.models.deployOnApproval(modelName);
+  if (!setting) return { action: "none", why: `model ${modelName} does not deploy on approval` };
+  const current = await ports.endpoints.current(modelName, setting.mode);
+  const plan = deploymentOnApproval(version, await ports.models.versions(modelName), current);
+  const by = `deploy-on-approval (version ${version} approved by ${approved.approvedBy})`;
+  try {
+    if (plan.action === "create") {
+      const request: EndpointRequest = {
+        ...setting.settings,
+        idleTimeoutMinutes: setting.idleTimeoutMinutes,
+        version,
+      };
+      const created = await createEndpoint(ports, { modelName, request, by });
+      return { ...plan, endpoint: created.name };
+    }
+    if (plan.action === "promote") {
+      const promoted = await promoteEndpoint(ports, { modelName, mode: setting.mode, version, by });
+      return { ...plan, endpoint: promoted.name };
+    }
+  } catch (error) {
+    // Another delivery of the same approval (or a person) changed the endpoint first.
+    if (error instanceof Conflict) return { action: "none", why: error.message };
+    throw error;
+  }
+  if (plan.action === "skip") {
+    try {
+      await ports.notices.publish(approvalSkippedNotice(approved, setting.mode, plan.why));
+    } catch (error) {
+      ports.log.error("the deploy-on-approval notice could not be published", {
+        modelName,
+        version,
+        error,
+      });
+    }
+  }
+  return plan;
 }
 
 /** The record SageMaker's state is about: by the endpoint's tags, else by its name. */

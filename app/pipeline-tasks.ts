@@ -29,6 +29,7 @@ import type { Gate, Run } from "../core/run-record.js";
 import type { Step } from "../core/runs.js";
 import { parseS3Uri } from "../core/s3-uri.js";
 import { tarGzFileNames } from "../core/tar.js";
+import { announceApproval } from "./models.js";
 import type { Ports } from "./ports.js";
 import { writeRunReport } from "./report.js";
 
@@ -206,13 +207,17 @@ function parseJsonOrNull(text: string): unknown {
  * it made.
  */
 export async function registerModel(
-  ports: Pick<Ports, "runs" | "models" | "objects" | "now">,
+  ports: Pick<Ports, "runs" | "models" | "modelEvents" | "objects" | "now">,
   state: TrainingState,
   artifact: string,
 ): Promise<{ name: string; version: number; approval: Approval }> {
   const run = await ports.runs.require(state.runId);
-  if (run.model?.version !== undefined && run.model.approval)
+  if (run.model?.version !== undefined && run.model.approval) {
+    // A retry after the announcement failed: announced again (deploy-on-approval takes repeats).
+    if (run.model.approval === "Approved")
+      await announceGate(ports, run.model.name, run.model.version, state.runId);
     return { name: run.model.name, version: run.model.version, approval: run.model.approval };
+  }
   const profileText = await ports.objects.getText(
     state.bucket,
     `runs/${state.runId}/processed/profile.json`,
@@ -244,7 +249,17 @@ export async function registerModel(
     model: { name: state.model.name, version, approval, artifact },
     ...(schemaChange ? { notes: [...run.notes, `Version ${version} ${schemaChange}`] } : {}),
   });
+  if (approval === "Approved") await announceGate(ports, state.model.name, version, state.runId);
   return { name: state.model.name, version, approval };
+}
+
+function announceGate(
+  ports: Pick<Ports, "modelEvents">,
+  modelName: string,
+  version: number,
+  runId: string,
+): Promise<void> {
+  return announceApproval(ports, { modelName, version, decidedBy: "quality-gate", runId });
 }
 
 /** The run's report, from what its jobs left (the pipeline's BuildReport state). */

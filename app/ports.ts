@@ -5,11 +5,13 @@
  */
 import type { CodeVersion } from "../core/code-registry.js";
 import type {
+  DeployOnApproval,
   EndpointMode,
   EndpointRecord,
   EndpointSettings,
   EndpointState,
   EndpointStatus,
+  VersionApproved,
 } from "../core/endpoints.js";
 import type { Notice } from "../core/notice.js";
 import type { ModelName, ModelVersion } from "../core/registry.js";
@@ -70,6 +72,16 @@ export interface ModelRegistry {
    * deciding at once one wins and the other gets a Conflict.
    */
   setApproval(current: ModelVersion, fields: ApprovalChange): Promise<ModelVersion>;
+  /** The model's deploy-on-approval setting, or undefined when it has none. */
+  deployOnApproval(modelName: string): Promise<DeployOnApproval | undefined>;
+  /** Sets the model's deploy-on-approval setting; undefined turns it off. */
+  setDeployOnApproval(modelName: string, setting: DeployOnApproval | undefined): Promise<void>;
+}
+
+/** What modeldrop announces of its models (EventBridge's default bus). */
+export interface ModelEvents {
+  /** A version became Approved (core/endpoints.ts VERSION_APPROVED). */
+  versionApproved(event: VersionApproved): Promise<void>;
 }
 
 /** The code registry (Code table): users' scripts by name and version, never changed once written. */
@@ -270,6 +282,7 @@ export interface Log {
 export interface Ports {
   runs: RunRepository;
   models: ModelRegistry;
+  modelEvents: ModelEvents;
   code: CodeRegistry;
   objects: ObjectStore;
   /** The training pipeline's executions. */

@@ -4,6 +4,7 @@
  */
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SageMakerClient } from "@aws-sdk/client-sagemaker";
 import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
@@ -29,6 +30,7 @@ export const dynamo = /* @__PURE__ */ once(() =>
   }),
 );
 export const sfn = /* @__PURE__ */ once(() => new SFNClient({}));
+export const eventBridge = /* @__PURE__ */ once(() => new EventBridgeClient({}));
 export const sns = /* @__PURE__ */ once(() => new SNSClient({}));
 export const ssm = /* @__PURE__ */ once(() => new SSMClient({}));
 export const logs = /* @__PURE__ */ once(() => new CloudWatchLogsClient({}));

@@ -2,14 +2,18 @@
  * The model registry (Models table, aws/versioned-items.ts): one item per version, and the
  * approval decisions on them.
  */
-import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { ApprovalChange, ModelRegistry } from "../app/ports.js";
+import { DeployOnApproval } from "../core/endpoints.js";
 import { Conflict, parseStored } from "../core/errors.js";
 import { type ModelName, ModelVersion } from "../core/registry.js";
 import { isConditionFailure } from "./runs-store.js";
 import { VersionedItems } from "./versioned-items.js";
 
-/** Counter items carry `listed = "model"`, so the byName index lists model names by Query. */
+/**
+ * Counter items carry `listed = "model"`, so the byName index lists model names by Query. A
+ * model's own settings (deploy-on-approval) are kept on its counter item too.
+ */
 const LISTED = "model";
 
 function storedVersion(item: Record<string, unknown>): ModelVersion {
@@ -97,5 +101,59 @@ export class ModelsStore implements ModelRegistry {
     }
     const { reason: _old, ...rest } = current;
     return { ...rest, ...change };
+  }
+
+  async deployOnApproval(modelName: string): Promise<DeployOnApproval | undefined> {
+    const answer = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { modelName, version: 0 },
+        ProjectionExpression: "deployOnApproval",
+        ConsistentRead: true,
+      }),
+    );
+    const stored = answer.Item?.deployOnApproval;
+    return stored === undefined
+      ? undefined
+      : parseStored(
+          DeployOnApproval,
+          stored,
+          `the deploy-on-approval setting of model ${modelName}`,
+        );
+  }
+
+  /**
+   * On the counter item, which a model that has no version yet gets here (without `listed`, so
+   * it is not listed until its first version): the first approved version deploys too.
+   */
+  async setDeployOnApproval(
+    modelName: string,
+    setting: DeployOnApproval | undefined,
+  ): Promise<void> {
+    const Key = { modelName, version: 0 };
+    if (setting) {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key,
+          UpdateExpression: "SET deployOnApproval = :setting",
+          ExpressionAttributeValues: { ":setting": setting },
+        }),
+      );
+      return;
+    }
+    try {
+      // Conditional, so turning off what was never set makes no item.
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key,
+          UpdateExpression: "REMOVE deployOnApproval",
+          ConditionExpression: "attribute_exists(modelName)",
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 }

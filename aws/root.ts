@@ -4,7 +4,17 @@
  * environment and a missing variable fails with its name when a port first needs it.
  */
 import type { Ports } from "../app/ports.js";
-import { dynamo, logs, s3, sagemaker, sagemakerRuntime, sfn, sns, ssm } from "./clients.js";
+import {
+  dynamo,
+  eventBridge,
+  logs,
+  s3,
+  sagemaker,
+  sagemakerRuntime,
+  sfn,
+  sns,
+  ssm,
+} from "./clients.js";
 import { CodeStore } from "./code-store.js";
 import { config } from "./config.js";
 import { DeliveryStatusLogs } from "./delivery-status.js";
@@ -12,6 +22,7 @@ import { EndpointsStore } from "./endpoints-store.js";
 import { SageMakerHosting } from "./hosting.js";
 import { JobLogs } from "./job-logs.js";
 import { logger } from "./logger.js";
+import { ModelEventBus } from "./model-events.js";
 import { ModelsStore } from "./models-store.js";
 import { NoticePublisher } from "./notices.js";
 import { Objects } from "./objects.js";
@@ -38,6 +49,7 @@ function lazily<T extends object>(makers: { [K in keyof T]: () => T[K] }): T {
 export const ports: Ports = lazily<Ports>({
   runs: () => new RunsStore(dynamo(), config().tables.runs),
   models: () => new ModelsStore(dynamo(), config().tables.models),
+  modelEvents: () => new ModelEventBus(eventBridge()),
   code: () => new CodeStore(dynamo(), config().tables.code),
   objects: () => new Objects(s3()),
   pipeline: () => new PipelineStarter(sfn(), config().stateMachines.pipeline),

@@ -6,6 +6,7 @@ import { z } from "zod";
 import {
   ENDPOINT_MODES,
   ENDPOINT_STATUSES,
+  type EndpointMode,
   HOSTING_INSTANCE_TYPES,
   SERVERLESS_MEMORY_MB,
 } from "./endpoints.js";
@@ -408,6 +409,63 @@ export const PredictBody = z
 const REALTIME_ONLY = ["instanceType", "instanceCount"] as const;
 const SERVERLESS_ONLY = ["memorySizeMb", "maxConcurrency"] as const;
 
+/** An endpoint's settings, as a create and deploy-on-approval take them. */
+const endpointSettingsFields = {
+  mode: z
+    .enum(ENDPOINT_MODES)
+    .default("serverless")
+    .describe(
+      "serverless: no instance while idle, billed per request's GB-seconds; realtime: instances billed by the hour while the endpoint exists",
+    ),
+  memorySizeMb: z
+    .literal([...SERVERLESS_MEMORY_MB])
+    .optional()
+    .describe("serverless: memory, 1024-6144 MB in steps of 1024; default 2048"),
+  maxConcurrency: z
+    .int()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("serverless: requests served at once; default 5"),
+  instanceType: z
+    .enum(HOSTING_INSTANCE_TYPES as [string, ...string[]])
+    .optional()
+    .describe(
+      "realtime: the instance type (the ones core/prices.json prices); default ml.m5.large",
+    ),
+  instanceCount: z.int().min(1).max(10).optional().describe("realtime: instances; default 1"),
+  idleTimeoutMinutes: z
+    .int()
+    .min(0)
+    .max(43_200)
+    .optional()
+    .describe(
+      "deleted after this many minutes without an invocation through this API; 0: never; default 60",
+    ),
+};
+
+type SettingsBody = { mode: EndpointMode } & Partial<
+  Record<(typeof REALTIME_ONLY | typeof SERVERLESS_ONLY)[number], unknown>
+>;
+
+/** A setting of the other mode is refused, naming the field and what this mode takes. */
+function oneModesSettings(body: SettingsBody, context: z.RefinementCtx): void {
+  const wrong = body.mode === "serverless" ? REALTIME_ONLY : SERVERLESS_ONLY;
+  for (const field of wrong)
+    if (body[field] !== undefined)
+      context.addIssue({
+        code: "custom",
+        path: [field],
+        message: `is for ${body.mode === "serverless" ? "realtime" : "serverless"} endpoints; a ${body.mode} endpoint takes ${(body.mode === "serverless" ? SERVERLESS_ONLY : REALTIME_ONLY).join(" and ")}`,
+        input: body[field],
+      });
+}
+
+const SETTINGS_EXAMPLES = [
+  { mode: "serverless", memorySizeMb: 2048 },
+  { mode: "realtime", instanceType: "ml.m5.large", idleTimeoutMinutes: 120 },
+];
+
 export const CreateEndpointBody = z
   .strictObject({
     version: z
@@ -415,55 +473,15 @@ export const CreateEndpointBody = z
       .min(1)
       .optional()
       .describe("default: the newest Approved version; Pending and Rejected ones are refused"),
-    mode: z
-      .enum(ENDPOINT_MODES)
-      .default("serverless")
-      .describe(
-        "serverless: no instance while idle, billed per request's GB-seconds; realtime: instances billed by the hour while the endpoint exists",
-      ),
-    memorySizeMb: z
-      .literal([...SERVERLESS_MEMORY_MB])
-      .optional()
-      .describe("serverless: memory, 1024-6144 MB in steps of 1024; default 2048"),
-    maxConcurrency: z
-      .int()
-      .min(1)
-      .max(200)
-      .optional()
-      .describe("serverless: requests served at once; default 5"),
-    instanceType: z
-      .enum(HOSTING_INSTANCE_TYPES as [string, ...string[]])
-      .optional()
-      .describe(
-        "realtime: the instance type (the ones core/prices.json prices); default ml.m5.large",
-      ),
-    instanceCount: z.int().min(1).max(10).optional().describe("realtime: instances; default 1"),
-    idleTimeoutMinutes: z
-      .int()
-      .min(0)
-      .max(43_200)
-      .optional()
-      .describe(
-        "deleted after this many minutes without an invocation through this API; 0: never; default 60",
-      ),
+    ...endpointSettingsFields,
   })
-  .superRefine((body, context) => {
-    const wrong = body.mode === "serverless" ? REALTIME_ONLY : SERVERLESS_ONLY;
-    for (const field of wrong)
-      if (body[field] !== undefined)
-        context.addIssue({
-          code: "custom",
-          path: [field],
-          message: `is for ${body.mode === "serverless" ? "realtime" : "serverless"} endpoints; a ${body.mode} endpoint takes ${(body.mode === "serverless" ? SERVERLESS_ONLY : REALTIME_ONLY).join(" and ")}`,
-          input: body[field],
-        });
-  })
-  .meta({
-    examples: [
-      { mode: "serverless", memorySizeMb: 2048 },
-      { mode: "realtime", instanceType: "ml.m5.large", idleTimeoutMinutes: 120 },
-    ],
-  });
+  .superRefine(oneModesSettings)
+  .meta({ examples: SETTINGS_EXAMPLES });
+
+export const DeployOnApprovalBody = z
+  .strictObject(endpointSettingsFields)
+  .superRefine(oneModesSettings)
+  .meta({ examples: SETTINGS_EXAMPLES });
 
 export const PromoteEndpointBody = z.strictObject({
   version: z
@@ -585,10 +603,28 @@ export const Invocation = z.object({
   contentType: z.string().describe("what the model answered"),
 });
 
+export const DeployOnApprovalSetting = z
+  .object({
+    mode: z.enum(ENDPOINT_MODES),
+    settings: EndpointSettingsView,
+    idleTimeoutMinutes: z.int(),
+    setBy: z.string(),
+    setAt: z.string(),
+  })
+  .describe(
+    "each version that becomes the newest Approved one is served on this endpoint: created when there is none, promoted when it is InService",
+  );
+
 export const ModelDetail = z.object({
   name: z.string(),
   approvedVersion: z.int().optional(),
+  deployOnApproval: DeployOnApprovalSetting.optional(),
   versions: z.array(ModelVersionView),
+});
+
+export const DeployOnApprovalView = z.object({
+  modelName: z.string(),
+  deployOnApproval: DeployOnApprovalSetting.nullable().describe("null: not set"),
 });
 
 const Health = z.object({ status: z.literal("ok"), service: z.literal("modeldrop") });
@@ -596,7 +632,7 @@ const Health = z.object({ status: z.literal("ok"), service: z.literal("modeldrop
 // ---- the route table --------------------------------------------------------------------
 
 export interface RouteSpec {
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   path: string;
   summary: string;
   auth: boolean;
@@ -734,6 +770,24 @@ export const ROUTES = {
     params: modelParams,
     body: DecisionBody,
     responses: { 200: ModelVersionView },
+  },
+  setDeployOnApproval: {
+    method: "PUT",
+    path: "/models/{name}/deploy-on-approval",
+    summary:
+      "Serve each version that becomes the model's newest Approved one on an endpoint of these settings",
+    auth: true,
+    params: { name: ModelName },
+    body: DeployOnApprovalBody,
+    responses: { 200: DeployOnApprovalView },
+  },
+  clearDeployOnApproval: {
+    method: "DELETE",
+    path: "/models/{name}/deploy-on-approval",
+    summary: "Stop deploying on approval (endpoints already made stay)",
+    auth: true,
+    params: { name: ModelName },
+    responses: { 200: DeployOnApprovalView },
   },
   listCode: {
     method: "GET",

@@ -299,6 +299,94 @@ export function endpointNotice(
   return { subject: asciiSubject(`modeldrop: ${what} ${outcome}`), text: lines.join("\n") };
 }
 
+/**
+ * A model's standing request to serve each version that becomes its newest Approved one: the
+ * endpoint settings it is deployed with (created when the model has no endpoint of the mode,
+ * promoted when it has one InService). Kept on the model (the Models table's counter item).
+ */
+export const DeployOnApproval = z.object({
+  mode: z.enum(ENDPOINT_MODES),
+  settings: EndpointSettings,
+  idleTimeoutMinutes: z.int().min(0),
+  setBy: z.string(),
+  setAt: z.string(),
+});
+export type DeployOnApproval = z.infer<typeof DeployOnApproval>;
+
+/**
+ * The event modeldrop puts on the account's default EventBridge bus each time a version becomes
+ * Approved, by its run's quality gate or by a reviewer. Deploy-on-approval listens to it; a
+ * user's own rules may too (`source: ["modeldrop"]`).
+ */
+export const VERSION_APPROVED = { source: "modeldrop", detailType: "Model Version Approved" };
+export const VersionApproved = z.object({
+  modelName: z.string().min(1),
+  version: z.int().min(1),
+  approvedBy: z.string(),
+  runId: z.string().optional(),
+});
+export type VersionApproved = z.infer<typeof VersionApproved>;
+
+/** What deploy-on-approval does with one approval. */
+export type ApprovalDeployment =
+  | { action: "create" }
+  | { action: "promote"; from: number }
+  /** Nothing to do: the version is not the newest Approved one, or it is already served. */
+  | { action: "none"; why: string }
+  /** The endpoint cannot take the version now; the user is told (one notice). */
+  | { action: "skip"; why: string };
+
+/**
+ * Only the newest Approved version is deployed (approving an old version again changes nothing),
+ * and only onto an endpoint that can take it: none (or a deleted one) is created, an InService
+ * one is promoted; one that is being created, updated or deleted, or has failed, is left as it
+ * is. A repeated event finds the version already served, or on its way.
+ */
+export function deploymentOnApproval<V extends VersionLike>(
+  approved: number,
+  versions: readonly V[],
+  current: EndpointRecord | undefined,
+): ApprovalDeployment {
+  const newest = newestApproved(versions)?.version;
+  if (newest !== approved)
+    return {
+      action: "none",
+      why: `version ${approved} is not the newest Approved version (${newest === undefined ? "none is Approved now" : `that is ${newest}`})`,
+    };
+  if (!current || !exists(current)) return { action: "create" };
+  const target = current.updating?.version ?? current.version;
+  if (target === approved && current.status !== "Failed" && current.status !== "Deleting")
+    return {
+      action: "none",
+      why: `the ${current.mode} endpoint already serves version ${approved} (${current.status})`,
+    };
+  if (current.status === "InService") return { action: "promote", from: current.version };
+  return {
+    action: "skip",
+    why:
+      current.status === "Failed"
+        ? `its ${current.mode} endpoint is Failed (${current.failureReason ?? "SageMaker gave no reason"}); delete it, and the next approval deploys a new one`
+        : `its ${current.mode} endpoint is ${current.status}; promote it once it is InService`,
+  };
+}
+
+/** The notice of an approval deploy-on-approval could not act on. */
+export function approvalSkippedNotice(
+  approved: VersionApproved,
+  mode: EndpointMode,
+  why: string,
+): { subject: string; text: string } {
+  return {
+    subject: asciiSubject(
+      `modeldrop: ${approved.modelName} ${mode} endpoint not updated to version ${approved.version}`,
+    ),
+    text: [
+      `Version ${approved.version} of ${approved.modelName} was approved (by ${approved.approvedBy}) and the model deploys on approval, but ${why}.`,
+      `Promote it by hand: modeldrop endpoint promote ${approved.modelName} --version ${approved.version}${mode === "realtime" ? " --realtime" : ""}`,
+    ].join("\n"),
+  };
+}
+
 /** What a caller asks for when creating an endpoint (core/api.ts checks each field). */
 export interface EndpointRequest {
   version?: number | undefined;

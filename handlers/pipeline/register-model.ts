@@ -8,7 +8,9 @@ import { lambdaHandler } from "../lambda.js";
 
 const Payload = z.object({ state: z.unknown(), artifact: z.string().startsWith("s3://") });
 
-export function makeHandler(deps: { ports: Pick<Ports, "runs" | "models" | "objects" | "now"> }) {
+export function makeHandler(deps: {
+  ports: Pick<Ports, "runs" | "models" | "modelEvents" | "objects" | "now">;
+}) {
   return lambdaHandler(Payload, (event) =>
     registerModel(deps.ports, parseTrainingState(event.state), event.artifact),
   );

@@ -43,6 +43,9 @@ function resourcesOf(s: Statement): string[] {
 const SAGEMAKER = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}";
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax
 const LOGS = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}";
+const DEFAULT_BUS =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax
+  "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default";
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax
 const BUCKET = "${DataBucket.Arn}";
 const ENDPOINT_RESOURCES = [
@@ -78,6 +81,7 @@ const ENDPOINT_FUNCTIONS = [
   "apiDeleteEndpoint",
   "apiInvokeModel",
   "onEndpointChange",
+  "onVersionApproved",
   "endpointSweeper",
 ];
 
@@ -119,6 +123,7 @@ describe("the packaged stack", () => {
       PipelineRole: { "Fn::GetAtt": ["SageMakerRole", "Arn"] },
       ApiCreateEndpointIamRoleLambdaExecution: { "Fn::GetAtt": ["EndpointRole", "Arn"] },
       ApiPromoteEndpointIamRoleLambdaExecution: { "Fn::GetAtt": ["EndpointRole", "Arn"] },
+      OnVersionApprovedIamRoleLambdaExecution: { "Fn::GetAtt": ["EndpointRole", "Arn"] },
     });
     for (const { s } of passing) {
       expect(actions(s)).toEqual(["iam:PassRole"]);
@@ -307,8 +312,42 @@ describe("the packaged stack", () => {
         ENDPOINT_RESOURCES.slice(1),
       ).sort(),
     );
+    // Deploy-on-approval makes what a create or a promotion makes, nothing more.
+    expect(sagemakerGrants("onVersionApproved")).toEqual(
+      [
+        ...new Set([
+          ...sagemakerGrants("apiCreateEndpoint"),
+          ...sagemakerGrants("apiPromoteEndpoint"),
+        ]),
+      ].sort(),
+    );
     expect(sagemakerGrants("apiListEndpoints")).toEqual([]);
     expect(sagemakerGrants("apiGetEndpoint")).toEqual([]);
+  });
+
+  it("lets only the register task and the approve route announce approvals, on the default bus, to the deploy-on-approval function", () => {
+    const announcing = Object.keys(resources)
+      .filter((id) => id.endsWith("IamRoleLambdaExecution") && id !== "IamRoleLambdaExecution")
+      .map((id) => id.replace(/IamRoleLambdaExecution$/, ""))
+      .map((logicalId) => `${logicalId[0]?.toLowerCase()}${logicalId.slice(1)}`)
+      .filter((key) => grants(key).some((g) => g.startsWith("events:")));
+    const rule = resources.VersionApprovedRule?.Properties;
+
+    expect(announcing.sort()).toEqual(["apiApproveModel", "registerModel"]);
+    for (const key of announcing)
+      expect(grants(key).filter((g) => g.startsWith("events:"))).toEqual([
+        `events:PutEvents ${DEFAULT_BUS}`,
+      ]);
+    expect(rule?.EventPattern).toEqual({
+      source: ["modeldrop"],
+      "detail-type": ["Model Version Approved"],
+    });
+    expect(rule?.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { "Fn::GetAtt": ["OnVersionApprovedLambdaFunction", "Arn"] },
+        DeadLetterConfig: { Arn: { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] } },
+      }),
+    ]);
   });
 
   it("lets the invoke route only call modeldrop's endpoints and count their use", () => {

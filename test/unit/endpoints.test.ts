@@ -5,11 +5,13 @@ import { describe, expect, it } from "vitest";
 import {
   createEndpoint,
   deleteEndpoint,
+  deployApprovedVersion,
   invokeModel,
   promoteEndpoint,
   recordEndpointChange,
   sweepEndpoints,
 } from "../../app/endpoints.js";
+import { setDeployOnApproval } from "../../app/models.js";
 import { CreateEndpointBody } from "../../core/api.js";
 import { endpointName } from "../../core/endpoint-names.js";
 import { type EndpointRecord, endpointCost, idleMinutes } from "../../core/endpoints.js";
@@ -296,6 +298,98 @@ describe("promoting an endpoint", () => {
     await expect(
       promoteEndpoint(w.ports, { modelName: "churn", mode: "realtime", by: "a" }),
     ).rejects.toMatchObject({ status: 404, code: "endpoint-not-found" });
+  });
+});
+
+describe("deploying on approval", () => {
+  const approved = (version: number) => ({ modelName: "churn", version, approvedBy: "gate" });
+  const deploysOnApproval = (
+    w: World,
+    request: Parameters<typeof setDeployOnApproval>[1]["request"] = SERVERLESS,
+  ) => setDeployOnApproval(w.ports, { name: "churn", request, by: "alice" });
+
+  it("does nothing for a model that does not ask for it", async () => {
+    const w = world();
+    expect(await deployApprovedVersion(w.ports, approved(2))).toMatchObject({ action: "none" });
+    expect(w.ports.hosting.calls).toEqual([]);
+    expect(w.ports.notices.published).toEqual([]);
+  });
+
+  it("creates the endpoint with the model's settings when it has none, saying who approved what", async () => {
+    const w = world();
+    await deploysOnApproval(w, { mode: "realtime", instanceCount: 2, idleTimeoutMinutes: 0 });
+
+    const outcome = await deployApprovedVersion(w.ports, approved(2));
+
+    expect(outcome).toEqual({ action: "create", endpoint: endpointName("churn", "realtime") });
+    expect(await w.ports.endpoints.current("churn", "realtime")).toMatchObject({
+      status: "Creating",
+      version: 2,
+      settings: { mode: "realtime", instanceType: "ml.m5.large", instanceCount: 2 },
+      idleTimeoutMinutes: 0,
+      createdBy: "deploy-on-approval (version 2 approved by gate)",
+    });
+  });
+
+  it("promotes an endpoint in service to the newly approved version", async () => {
+    const w = world([version(1), version(2, "Pending")]);
+    await deploysOnApproval(w);
+    await inService(w);
+    await w.ports.models.setApproval(version(2, "Pending"), {
+      approval: "Approved",
+      decidedBy: "bob",
+      decidedAt: NOW.toISOString(),
+    });
+
+    const outcome = await deployApprovedVersion(w.ports, { ...approved(2), approvedBy: "bob" });
+
+    expect(outcome).toMatchObject({ action: "promote", from: 1 });
+    expect(await w.ports.endpoints.current("churn", "serverless")).toMatchObject({
+      status: "Updating",
+      version: 1,
+      updating: { version: 2 },
+    });
+  });
+
+  it("leaves alone an approval that is not the newest, and a repeated one", async () => {
+    const w = world();
+    await deploysOnApproval(w);
+    expect(await deployApprovedVersion(w.ports, approved(1))).toMatchObject({
+      action: "none",
+      why: "version 1 is not the newest Approved version (that is 2)",
+    });
+    await deployApprovedVersion(w.ports, approved(2));
+    const calls = w.ports.hosting.calls.length;
+
+    expect(await deployApprovedVersion(w.ports, approved(2))).toMatchObject({
+      action: "none",
+      why: "the serverless endpoint already serves version 2 (Creating)",
+    });
+    expect(w.ports.hosting.calls).toHaveLength(calls);
+    expect(w.ports.notices.published).toEqual([]);
+  });
+
+  it("tells the user, once, when the endpoint cannot take the version now", async () => {
+    const w = world([version(1), version(2)]);
+    await deploysOnApproval(w);
+    const created = await createEndpoint(w.ports, {
+      modelName: "churn",
+      request: { ...SERVERLESS, version: 1 } as typeof SERVERLESS,
+      by: "alice",
+    });
+    await recordEndpointChange(w.ports, {
+      name: created.name,
+      status: "Failed",
+      failureReason: "the container exited",
+    });
+
+    const outcome = await deployApprovedVersion(w.ports, approved(2));
+
+    expect(outcome).toMatchObject({ action: "skip" });
+    expect(w.ports.notices.published.map((n) => n.subject)).toContain(
+      "modeldrop: churn serverless endpoint not updated to version 2",
+    );
+    expect(w.ports.notices.published.at(-1)?.text).toContain("Failed (the container exited)");
   });
 });
 

@@ -18,6 +18,7 @@ import type {
   Log,
   LogEvent,
   LogPage,
+  ModelEvents,
   ModelRegistry,
   NoticeChannel,
   ObjectHead,
@@ -32,11 +33,13 @@ import type {
 } from "../../app/ports.js";
 import type { CodeVersion } from "../../core/code-registry.js";
 import {
+  type DeployOnApproval,
   type EndpointMode,
   EndpointRecord,
   type EndpointSettings,
   type EndpointState,
   type EndpointStatus,
+  type VersionApproved,
 } from "../../core/endpoints.js";
 import { Conflict, parseStored, RunNotFound } from "../../core/errors.js";
 import type { Notice } from "../../core/notice.js";
@@ -455,6 +458,27 @@ export class FakeModels extends FakeVersions<ModelVersion> implements ModelRegis
     this.items.splice(this.items.indexOf(stored), 1, decided);
     return structuredClone(decided);
   }
+
+  readonly settings = new Map<string, DeployOnApproval>();
+
+  async deployOnApproval(modelName: string): Promise<DeployOnApproval | undefined> {
+    const setting = this.settings.get(modelName);
+    return setting && structuredClone(setting);
+  }
+
+  async setDeployOnApproval(modelName: string, setting: DeployOnApproval | undefined) {
+    if (setting) this.settings.set(modelName, structuredClone(setting));
+    else this.settings.delete(modelName);
+  }
+}
+
+/** The default bus: what was put on it, in order. */
+export class FakeModelEvents implements ModelEvents {
+  readonly approved: VersionApproved[] = [];
+
+  async versionApproved(event: VersionApproved): Promise<void> {
+    this.approved.push(structuredClone(event));
+  }
 }
 
 /** CloudWatch Logs for jobs: one stream per job (`<job>/algo-1`), forward tokens as offsets. */
@@ -809,6 +833,7 @@ export function fakePorts(now = new Date("2026-11-02T10:30:00Z")) {
   return {
     runs: new FakeRuns(),
     models: new FakeModels(),
+    modelEvents: new FakeModelEvents(),
     code: new FakeCode(),
     objects: new FakeObjects(),
     pipeline: new FakePipeline(),

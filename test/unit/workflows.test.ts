@@ -16,6 +16,7 @@ import {
   executionArn,
   FakeJobLogs,
   FakeLog,
+  FakeModelEvents,
   FakeModels,
   FakeNotices,
   FakeObjects,
@@ -32,6 +33,7 @@ function world(runs: Run[] = [], versions: ModelVersion[] = []) {
   return {
     runs: new FakeRuns(runs),
     models: new FakeModels(versions),
+    modelEvents: new FakeModelEvents(),
     objects: new FakeObjects(),
     pipeline: new FakePipeline(),
     notices: new FakeNotices(),
@@ -54,6 +56,11 @@ describe("registering the trained model", () => {
 
     expect(first).toEqual({ name: state.model.name, version: 1, approval: "Approved" });
     expect(again).toEqual(first);
+    // Announced each time (a retry may follow a failed announcement): deploy-on-approval takes repeats.
+    expect(ports.modelEvents.approved).toEqual([
+      { modelName: state.model.name, version: 1, approvedBy: "quality-gate", runId: run.id },
+      { modelName: state.model.name, version: 1, approvedBy: "quality-gate", runId: run.id },
+    ]);
     expect(await ports.models.versions(state.model.name)).toEqual([
       expect.objectContaining({
         version: 1,
@@ -347,6 +354,38 @@ describe("deciding a version", () => {
       reason: "checked the confusion matrix",
     });
     expect((await ports.models.newest("churn"))?.approval).toBe("Approved");
+    expect(ports.modelEvents.approved).toEqual([
+      { modelName: "churn", version: 3, approvedBy: "ana", runId: "r3" },
+    ]);
+  });
+
+  it("announces an approval but not a rejection, and keeps the approval when the announcement fails", async () => {
+    const ports = world([], [pending, { ...pending, version: 4 }]);
+    ports.modelEvents.versionApproved = async () => {
+      throw new Error("EventBridge is unreachable");
+    };
+
+    const approved = await decideVersion(ports, {
+      name: "churn",
+      version: 3,
+      decision: "approve",
+      by: "ana",
+    });
+    const rejected = await decideVersion(ports, {
+      name: "churn",
+      version: 4,
+      decision: "reject",
+      by: "ana",
+    });
+
+    expect(approved.approval).toBe("Approved");
+    expect(rejected.approval).toBe("Rejected");
+    expect(ports.log.lines).toEqual([
+      expect.objectContaining({
+        level: "error",
+        message: "the approval could not be announced; deploy-on-approval will not see it",
+      }),
+    ]);
   });
 
   it("refuses to approve what is already Approved, and names a version that does not exist", async () => {
