@@ -207,15 +207,15 @@ function parseJsonOrNull(text: string): unknown {
  * it made.
  */
 export async function registerModel(
-  ports: Pick<Ports, "runs" | "models" | "modelEvents" | "objects" | "now">,
+  ports: Pick<Ports, "runs" | "models" | "modelEvents" | "objects" | "log" | "now">,
   state: TrainingState,
   artifact: string,
 ): Promise<{ name: string; version: number; approval: Approval }> {
   const run = await ports.runs.require(state.runId);
   if (run.model?.version !== undefined && run.model.approval) {
-    // A retry after the announcement failed: announced again (deploy-on-approval takes repeats).
+    // A retried task may have stopped before announcing: again (deploy-on-approval takes repeats).
     if (run.model.approval === "Approved")
-      await announceGate(ports, run.model.name, run.model.version, state.runId);
+      await announceGate(ports, state.runId, { name: run.model.name, version: run.model.version });
     return { name: run.model.name, version: run.model.version, approval: run.model.approval };
   }
   const profileText = await ports.objects.getText(
@@ -249,17 +249,38 @@ export async function registerModel(
     model: { name: state.model.name, version, approval, artifact },
     ...(schemaChange ? { notes: [...run.notes, `Version ${version} ${schemaChange}`] } : {}),
   });
-  if (approval === "Approved") await announceGate(ports, state.model.name, version, state.runId);
+  if (approval === "Approved")
+    await announceGate(ports, state.runId, { name: state.model.name, version });
   return { name: state.model.name, version, approval };
 }
 
-function announceGate(
-  ports: Pick<Ports, "modelEvents">,
-  modelName: string,
-  version: number,
+/**
+ * The gate's approval announced (deploy-on-approval listens). The version is registered and the
+ * run goes on when that fails: the failure is logged and noted on the run, with how to serve the
+ * version by hand, rather than failing a run whose model is fine.
+ */
+async function announceGate(
+  ports: Pick<Ports, "runs" | "modelEvents" | "log">,
   runId: string,
+  model: { name: string; version: number },
 ): Promise<void> {
-  return announceApproval(ports, { modelName, version, decidedBy: "quality-gate", runId });
+  try {
+    await announceApproval(ports, {
+      modelName: model.name,
+      version: model.version,
+      decidedBy: "quality-gate",
+      runId,
+    });
+  } catch (error) {
+    ports.log.error("the gate's approval could not be announced", { runId, ...model, error });
+    const run = await ports.runs.require(runId);
+    await ports.runs.update(runId, {
+      notes: [
+        ...run.notes,
+        `Version ${model.version} was approved, but its approval could not be announced (${error instanceof Error ? error.message : String(error)}), so deploy-on-approval did not see it; serve it with: npx modeldrop endpoint create ${model.name} --version ${model.version}`,
+      ],
+    });
+  }
 }
 
 /** The run's report, from what its jobs left (the pipeline's BuildReport state). */

@@ -9,6 +9,8 @@ import { basename, extname } from "node:path";
 import type { z } from "zod";
 import {
   CreateEndpointBody,
+  DeployOnApprovalBody,
+  DeployOnApprovalView,
   EndpointPage,
   EndpointView,
   INVOKE_TYPES,
@@ -22,6 +24,7 @@ import { wholeNumber } from "./usage.js";
 
 type View = z.output<typeof EndpointView>;
 type CreateRequest = z.output<typeof CreateEndpointBody>;
+type OnApprovalRequest = z.output<typeof DeployOnApprovalBody>;
 
 const POLL_MS = 2000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,19 +49,24 @@ const CREATE_FLAGS: Record<string, string> = {
   idleTimeoutMinutes: "--idle-minutes",
 };
 
-/**
- * POST /models/{name}/endpoints's body from the flags, checked with the API's own schema before
- * anything is sent; a refusal is a usage error in the flags' words (`--memory: …`).
- */
-export function createRequest(flags: {
-  version?: string | undefined;
+/** The endpoint settings' flags, as `endpoint create` and `endpoint on-approval` take them. */
+export interface SettingsFlags {
   mode?: EndpointMode | undefined;
   memory?: string | undefined;
   concurrency?: string | undefined;
   instanceType?: string | undefined;
   instanceCount?: string | undefined;
   idleMinutes?: string | undefined;
-}): CreateRequest {
+}
+
+/**
+ * A request body from the flags, checked with the API's own schema before anything is sent; a
+ * refusal is a usage error in the flags' words (`--memory: …`).
+ */
+function checkedRequest<S extends z.ZodType>(
+  schema: S,
+  flags: SettingsFlags & { version?: string | undefined },
+): z.output<S> {
   const fields = {
     version: wholeNumber("version", flags.version),
     mode: flags.mode,
@@ -69,7 +77,7 @@ export function createRequest(flags: {
     idleTimeoutMinutes: wholeNumber("idle-minutes", flags.idleMinutes),
   };
   const body = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-  const checked = CreateEndpointBody.safeParse(body, PARSE_OPTIONS);
+  const checked = schema.safeParse(body, PARSE_OPTIONS);
   if (checked.success) return checked.data;
   const { field, detail } = requestIssue(checked.error.issues[0]);
   const worded = Object.entries(CREATE_FLAGS).reduce(
@@ -80,6 +88,16 @@ export function createRequest(flags: {
     code: "invalid-options",
     field: CREATE_FLAGS[field]?.slice(2) ?? field,
   });
+}
+
+/** POST /models/{name}/endpoints's body from `endpoint create`'s flags. */
+export function createRequest(flags: SettingsFlags & { version?: string | undefined }) {
+  return checkedRequest(CreateEndpointBody, flags);
+}
+
+/** PUT /models/{name}/deploy-on-approval's body from `endpoint on-approval`'s flags. */
+export function onApprovalRequest(flags: SettingsFlags) {
+  return checkedRequest(DeployOnApprovalBody, flags);
 }
 
 /**
@@ -205,6 +223,21 @@ export async function promoteEndpoint(
   );
 }
 
+function onApprovalPath(model: string): string {
+  return `/models/${encodeURIComponent(model)}/deploy-on-approval`;
+}
+
+/** PUT (settings) or DELETE (undefined) the model's deploy-on-approval. */
+export async function setOnApproval(
+  api: Api,
+  model: string,
+  request: OnApprovalRequest | undefined,
+) {
+  return request
+    ? api.call(DeployOnApprovalView, "PUT", onApprovalPath(model), request)
+    : api.call(DeployOnApprovalView, "DELETE", onApprovalPath(model));
+}
+
 export async function deleteEndpoint(
   api: Api,
   model: string,
@@ -276,7 +309,7 @@ function usd(value: number | null): string {
   return `$${value >= 1 ? value.toFixed(2) : value.toFixed(4).replace(/0{1,2}$/, "")}`;
 }
 
-function settingsText(view: View): string {
+function settingsText(view: Pick<View, "settings" | "idleTimeoutMinutes">): string {
   const s = view.settings;
   const size =
     s.mode === "serverless"
@@ -287,6 +320,13 @@ function settingsText(view: View): string {
       ? "never deleted for being idle"
       : `deleted after ${view.idleTimeoutMinutes} minutes without an invocation`;
   return `${size}; ${idle}`;
+}
+
+/** What a model's deploy-on-approval does, or that it has none. */
+export function onApprovalText(view: z.output<typeof DeployOnApprovalView>): string {
+  const setting = view.deployOnApproval;
+  if (!setting) return `model ${view.modelName} does not deploy on approval`;
+  return `model ${view.modelName} serves each newly Approved version on its ${setting.mode} endpoint (${settingsText(setting)}); set by ${setting.setBy} at ${setting.setAt}`;
 }
 
 /** `endpoint churn serverless: InService, version 3`. */

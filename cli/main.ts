@@ -44,8 +44,12 @@ import {
   invoke,
   listEndpoints,
   modeOf,
+  onApprovalRequest,
+  onApprovalText,
   promoteEndpoint,
   promotion,
+  type SettingsFlags,
+  setOnApproval,
   waitFor,
 } from "./endpoints.js";
 import {
@@ -156,6 +160,51 @@ const waits = (until: string) =>
     default: false,
     description: `follow it (about every 2 s, each status change on stderr) until ${until}`,
   }) as const;
+
+/** An endpoint's settings, as `endpoint create` and `endpoint on-approval` take them. */
+const SETTINGS_FLAGS = {
+  memory: {
+    type: "string",
+    value: "MB",
+    description: `serverless: its memory, ${SERVERLESS_MEMORY_MB.join(", ")} (default 2048)`,
+  },
+  concurrency: {
+    type: "string",
+    value: "N",
+    description: "serverless: requests served at once, 1-200 (default 5)",
+  },
+  "instance-type": {
+    type: "string",
+    value: "T",
+    description: `real-time: ${HOSTING_INSTANCE_TYPES.join(", ")} (default ml.m5.large)`,
+  },
+  "instance-count": {
+    type: "string",
+    value: "N",
+    description: "real-time: instances, 1-10 (default 1)",
+  },
+  "idle-minutes": {
+    type: "string",
+    value: "N",
+    description: "deleted after N minutes without an invocation; 0: never (default 60)",
+  },
+} as const;
+
+/** SETTINGS_FLAGS' values and the mode, as cli/endpoints.ts takes them. */
+function settingsOf(
+  values: { serverless: boolean; realtime: boolean } & Partial<
+    Record<keyof typeof SETTINGS_FLAGS, string>
+  >,
+): SettingsFlags {
+  return {
+    mode: modeOf(values),
+    memory: values.memory,
+    concurrency: values.concurrency,
+    instanceType: values["instance-type"],
+    instanceCount: values["instance-count"],
+    idleMinutes: values["idle-minutes"],
+  };
+}
 
 const WHICH_ENDPOINT =
   "Without --serverless or --realtime: the model's one endpoint that is not Deleted (a model with both needs the flag).";
@@ -470,13 +519,18 @@ const COMMAND_LIST: Command[] = [
       if (name) {
         const model = await api.call(ModelDetail, "GET", `/models/${encodeURIComponent(name)}`);
         if (values.json) printJson(model);
-        else
+        else {
           for (const v of model.versions)
             console.log(
               `${model.name} v${v.version}  ${v.approval.padEnd(8)} ${Object.entries(v.metrics)
                 .map(([k, m]) => `${k} ${m.toFixed(4)}`)
                 .join(", ")}  (run ${v.runId})`,
             );
+          if (model.deployOnApproval)
+            console.log(
+              onApprovalText({ modelName: model.name, deployOnApproval: model.deployOnApproval }),
+            );
+        }
         return 0;
       }
       const page = await api.call(ModelPage, "GET", "/models");
@@ -587,46 +641,14 @@ const COMMAND_LIST: Command[] = [
         "a serverless endpoint (the default): no instance while idle, billed per request",
         "a real-time endpoint: instances billed by the hour while it exists",
       ),
-      memory: {
-        type: "string",
-        value: "MB",
-        description: `serverless: its memory, ${SERVERLESS_MEMORY_MB.join(", ")} (default 2048)`,
-      },
-      concurrency: {
-        type: "string",
-        value: "N",
-        description: "serverless: requests served at once, 1-200 (default 5)",
-      },
-      "instance-type": {
-        type: "string",
-        value: "T",
-        description: `real-time: ${HOSTING_INSTANCE_TYPES.join(", ")} (default ml.m5.large)`,
-      },
-      "instance-count": {
-        type: "string",
-        value: "N",
-        description: "real-time: instances, 1-10 (default 1)",
-      },
-      "idle-minutes": {
-        type: "string",
-        value: "N",
-        description: "deleted after N minutes without an invocation; 0: never (default 60)",
-      },
+      ...SETTINGS_FLAGS,
       wait: waits("InService (exit 0) or Failed (exit 1, with the reason)"),
       ...API_FLAGS,
     },
     notes: "A model has at most one endpoint of each mode; promote it to serve another version.",
     run: async ({ values, positionals }) => {
       const model = arg(positionals, 0);
-      const request = createRequest({
-        version: values.version,
-        mode: modeOf(values),
-        memory: values.memory,
-        concurrency: values.concurrency,
-        instanceType: values["instance-type"],
-        instanceCount: values["instance-count"],
-        idleMinutes: values["idle-minutes"],
-      });
+      const request = createRequest({ version: values.version, ...settingsOf(values) });
       const api = apiFor(values);
       const created = await createEndpoint(api, model, request);
       if (values.wait) process.stderr.write(`${asked(created)}\n`);
@@ -643,6 +665,39 @@ const COMMAND_LIST: Command[] = [
             ? `invoke it with: npx modeldrop invoke ${model} rows.csv --${ended.mode}`
             : `follow it with: npx modeldrop endpoint show ${model} --${ended.mode}`,
         );
+      return 0;
+    },
+  }),
+  command({
+    name: "endpoint on-approval",
+    group: "endpoints",
+    args: ["<model>"],
+    summary:
+      "serve each version that becomes the model's newest Approved one on an endpoint of these settings, or stop (--off)",
+    flags: {
+      ...modeFlags(
+        "on a serverless endpoint (the default)",
+        "on a real-time endpoint (instances billed by the hour)",
+      ),
+      ...SETTINGS_FLAGS,
+      off: {
+        type: "boolean",
+        default: false,
+        description: "stop deploying on approval (endpoints already made stay)",
+      },
+      ...API_FLAGS,
+    },
+    notes:
+      "The endpoint is created when the model has none of the mode, and promoted when it has one InService; an endpoint that is busy or Failed is left as it is, with a notice. Setting this deploys nothing by itself.",
+    run: async ({ values, positionals }) => {
+      const model = arg(positionals, 0);
+      const settings = settingsOf(values);
+      if (values.off && Object.values(settings).some((v) => v !== undefined))
+        throw new CliError("--off takes no endpoint settings", 2, { code: "invalid-options" });
+      const request = values.off ? undefined : onApprovalRequest(settings);
+      const view = await setOnApproval(apiFor(values), model, request);
+      if (values.json) printJson(view);
+      else console.log(onApprovalText(view));
       return 0;
     },
   }),

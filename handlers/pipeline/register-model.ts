@@ -9,7 +9,7 @@ import { lambdaHandler } from "../lambda.js";
 const Payload = z.object({ state: z.unknown(), artifact: z.string().startsWith("s3://") });
 
 export function makeHandler(deps: {
-  ports: Pick<Ports, "runs" | "models" | "modelEvents" | "objects" | "now">;
+  ports: Pick<Ports, "runs" | "models" | "modelEvents" | "objects" | "log" | "now">;
 }) {
   return lambdaHandler(Payload, (event) =>
     registerModel(deps.ports, parseTrainingState(event.state), event.artifact),

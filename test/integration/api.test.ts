@@ -12,6 +12,7 @@ import type { z } from "zod";
 import { EndpointsStore } from "../../aws/endpoints-store.js";
 import { RunsStore } from "../../aws/runs-store.js";
 import {
+  DeployOnApprovalView,
   EndpointPage,
   EndpointView,
   InboxPage,
@@ -104,12 +105,16 @@ async function ended(id: string, timeoutMs = 150_000): Promise<z.output<typeof R
   }
 }
 
-/** The model's endpoint of this mode once it is no longer Creating, Updating or Deleting. */
+/**
+ * The model's endpoint of this mode once it exists (deploy-on-approval makes one on the side) and
+ * is no longer Creating, Updating or Deleting.
+ */
 async function settled(model: string, mode: string): Promise<z.output<typeof EndpointView>> {
   const deadline = Date.now() + 90_000;
   for (;;) {
-    const endpoint = as(EndpointView, await api("GET", `/models/${model}/endpoints/${mode}`));
-    if (!["Creating", "Updating", "Deleting"].includes(endpoint.status)) {
+    const answer = await api("GET", `/models/${model}/endpoints/${mode}`);
+    const endpoint = answer.status === 404 ? undefined : as(EndpointView, answer);
+    if (endpoint && !["Creating", "Updating", "Deleting"].includes(endpoint.status)) {
       await cloud.events.settle();
       await cloud.sns.settle();
       return endpoint;
@@ -712,6 +717,61 @@ describe("the REST API", { timeout: 240_000 }, () => {
       ]),
     );
     expect(subjects).toHaveLength(4);
+  });
+
+  it("deploys the version its quality gate approves when the model deploys on approval, until that is turned off", async () => {
+    const set = await api("PUT", "/models/served-on-approval/deploy-on-approval", {
+      mode: "serverless",
+      idleTimeoutMinutes: 0,
+    });
+    const wrongMode = problem(
+      await api("PUT", "/models/served-on-approval/deploy-on-approval", {
+        mode: "serverless",
+        instanceType: "ml.m5.large",
+      }),
+    );
+    expect(set.status).toBe(200);
+    expect(as(DeployOnApprovalView, set).deployOnApproval).toMatchObject({
+      mode: "serverless",
+      settings: { mode: "serverless", memorySizeMb: 2048, maxConcurrency: 5 },
+      idleTimeoutMinutes: 0,
+      setBy: "api-token",
+    });
+    expect(wrongMode).toMatchObject({ status: 400, field: "instanceType" });
+
+    const started = await api("POST", "/runs", {
+      input: "inbox/api churn.csv",
+      options: { modelName: "served-on-approval" },
+    });
+    const run = await ended((started.body as { id: string }).id);
+    expect(run).toMatchObject({
+      status: "SUCCEEDED",
+      model: { name: "served-on-approval", version: 1, approval: "Approved" },
+    });
+    // The run's end does not wait for the endpoint: the approval event made it on the side.
+    const serving = await settled("served-on-approval", "serverless");
+    const model = as(ModelDetail, await api("GET", "/models/served-on-approval"));
+    const cleared = await api("DELETE", "/models/served-on-approval/deploy-on-approval");
+    const after = as(ModelDetail, await api("GET", "/models/served-on-approval"));
+    await api("DELETE", "/models/served-on-approval/endpoints/serverless");
+    const deleted = await settled("served-on-approval", "serverless");
+
+    expect(serving).toMatchObject({
+      status: "InService",
+      version: 1,
+      idleTimeoutMinutes: 0,
+      createdBy: "deploy-on-approval (version 1 approved by quality-gate)",
+    });
+    expect(model.deployOnApproval?.mode).toBe("serverless");
+    expect(as(DeployOnApprovalView, cleared)).toEqual({
+      modelName: "served-on-approval",
+      deployOnApproval: null,
+    });
+    expect(after.deployOnApproval).toBeUndefined();
+    expect(deleted.status).toBe("Deleted");
+    expect(mailedSubjects()).toContain(
+      "modeldrop: served-on-approval serverless endpoint in service, version 1",
+    );
   });
 
   it("deletes an endpoint idle for its timeout on the sweeper's schedule, saying so and what it cost", async () => {

@@ -13,6 +13,8 @@ import { Api, CliError, ErrorOutput } from "../../cli/client.js";
 import {
   contentTypeFor,
   createRequest,
+  onApprovalRequest,
+  onApprovalText,
   promotion,
   refuseTooLarge,
   waitFor,
@@ -91,6 +93,17 @@ const FLAGS: Record<string, string[]> = {
     "instance-count",
     "idle-minutes",
     "wait",
+    ...API,
+  ],
+  "endpoint on-approval": [
+    "serverless",
+    "realtime",
+    "memory",
+    "concurrency",
+    "instance-type",
+    "instance-count",
+    "idle-minutes",
+    "off",
     ...API,
   ],
   "endpoint list": ["model", "status", ...API],
@@ -240,6 +253,13 @@ describe("errors", () => {
     });
   });
 
+  it("refuses endpoint settings with --off before anything is sent (exit 2)", async () => {
+    const result = await modeldrop("endpoint", "on-approval", "churn", "--off", "--memory", "4096");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--off takes no endpoint settings");
+  });
+
   it("names an unknown command under --json", async () => {
     const result = await modeldrop("shwo", "--json");
 
@@ -368,9 +388,9 @@ describe("modeldrop endpoint and invoke", () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /^usage: modeldrop endpoint <create\|list\|show\|promote\|delete>/,
+      /^usage: modeldrop endpoint <create\|on-approval\|list\|show\|promote\|delete>/,
     );
-    for (const name of ["create", "list", "show", "promote", "delete"])
+    for (const name of ["create", "on-approval", "list", "show", "promote", "delete"])
       expect(result.stdout).toMatch(new RegExp(`^  endpoint ${name}\\b`, "m"));
     expect(await modeldrop("help", "endpoint")).toEqual(result);
   });
@@ -531,6 +551,34 @@ describe("modeldrop endpoint and invoke", () => {
       "--instance-type: is for realtime endpoints; a serverless endpoint takes --memory and --concurrency",
     );
     expect(notNumber.message).toBe("--concurrency must be a whole number, not many");
+  });
+
+  it("builds the deploy-on-approval request with the create request's checks, and says what it does", () => {
+    expect(onApprovalRequest({ mode: "realtime", instanceCount: "2" })).toEqual({
+      mode: "realtime",
+      instanceCount: 2,
+    });
+    expect(thrown(() => onApprovalRequest({ memory: "3000" }))).toMatchObject({
+      field: "memory",
+      exitCode: 2,
+    });
+    expect(
+      onApprovalText({
+        modelName: "churn",
+        deployOnApproval: {
+          mode: "serverless",
+          settings: { mode: "serverless", memorySizeMb: 2048, maxConcurrency: 5 },
+          idleTimeoutMinutes: 0,
+          setBy: "alice",
+          setAt: "2026-11-02T10:30:00.000Z",
+        },
+      }),
+    ).toBe(
+      "model churn serves each newly Approved version on its serverless endpoint (2048 MB, at most 5 requests at once; never deleted for being idle); set by alice at 2026-11-02T10:30:00.000Z",
+    );
+    expect(onApprovalText({ modelName: "churn", deployOnApproval: null })).toBe(
+      "model churn does not deploy on approval",
+    );
   });
 
   it("says whether a promotion serves the new version or kept the old one, with why", () => {

@@ -70,6 +70,28 @@ describe("registering the trained model", () => {
     ]);
   });
 
+  it("registers the version and notes on the run how to serve it when its approval cannot be announced", async () => {
+    const run = aRun({ status: "RUNNING", metrics: { roc_auc: 0.93 } });
+    const ports = world([run]);
+    ports.modelEvents.versionApproved = async () => {
+      throw new Error("EventBridge is unreachable");
+    };
+    const state = trainingStateOf(run);
+
+    const registered = await registerModel(ports, state, ARTIFACT);
+
+    expect(registered).toMatchObject({ version: 1, approval: "Approved" });
+    expect((await ports.runs.require(run.id)).notes.at(-1)).toBe(
+      `Version 1 was approved, but its approval could not be announced (EventBridge is unreachable), so deploy-on-approval did not see it; serve it with: npx modeldrop endpoint create ${state.model.name} --version 1`,
+    );
+    expect(ports.log.lines).toEqual([
+      expect.objectContaining({
+        level: "error",
+        message: "the gate's approval could not be announced",
+      }),
+    ]);
+  });
+
   it("keeps a version whose columns differ from the newest Pending, and says why on the run", async () => {
     const run = aRun({ status: "RUNNING" });
     const state = trainingStateOf(run);

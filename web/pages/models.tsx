@@ -64,6 +64,14 @@ export function ModelPage({ name }: { name: string }) {
               : "no version until one is approved,"}{" "}
             unless a version is named. <a href={href(["predict"], { model: name })}>Predict</a>
           </p>
+          {model.data.deployOnApproval && (
+            <p>
+              Deploys on approval: each version that becomes the newest Approved one is served on
+              its {model.data.deployOnApproval.mode} endpoint (set by{" "}
+              {model.data.deployOnApproval.setBy}; turn it off with{" "}
+              <span className="mono">modeldrop endpoint on-approval {name} --off</span>).
+            </p>
+          )}
           {model.data.versions.map((version) => (
             <VersionCard key={version.version} version={version} onDecided={model.refresh} />
           ))}
