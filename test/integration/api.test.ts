@@ -89,7 +89,7 @@ async function put(key: string, body: string) {
 }
 
 /** The run once it ended and its notice went out (its report and links are final then). */
-async function ended(id: string, timeoutMs = 150_000): Promise<z.output<typeof RunDetail>> {
+async function ended(id: string, timeoutMs = 300_000): Promise<z.output<typeof RunDetail>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const answer = await api("GET", `/runs/${id}`);
@@ -159,7 +159,7 @@ afterAll(async () => {
   await cleanup();
 });
 
-describe("the REST API", { timeout: 240_000 }, () => {
+describe("the REST API", { timeout: 480_000 }, () => {
   it("answers /health without a token and every other route only with the API token", async () => {
     const health = await fetch(`${cloud.apiEndpoint}/health`);
     const none = await fetch(`${cloud.apiEndpoint}/runs`);
@@ -242,7 +242,11 @@ describe("the REST API", { timeout: 240_000 }, () => {
 
   it("starts a run on an inbox object, idempotently with an Idempotency-Key, and shows its whole record", async () => {
     await put("inbox/api churn.csv", churnCsv(300));
-    const request = { input: "inbox/api churn.csv", options: { modelName: "api-run" } };
+    // The whole search (4 candidates, tuned, ensembled) on a short budget: this checks the API.
+    const request = {
+      input: "inbox/api churn.csv",
+      options: { modelName: "api-run", timeBudgetSeconds: 40 },
+    };
 
     const first = await api("POST", "/runs", request, { "idempotency-key": "churn-1" });
     const again = await api("POST", "/runs", request, { "idempotency-key": "churn-1" });
@@ -334,7 +338,7 @@ describe("the REST API", { timeout: 240_000 }, () => {
     for (let i = 0; i < 3; i++) {
       const answer = await api("POST", "/runs", {
         input: "inbox/api churn.csv",
-        options: { modelName: "paged" },
+        options: { modelName: "paged", preset: "fast" },
       });
       ids.push((answer.body as { id: string }).id);
       await ended(ids.at(-1) ?? "");
@@ -515,7 +519,7 @@ describe("the REST API", { timeout: 240_000 }, () => {
       Upload,
       await api("POST", "/uploads", {
         fileName: "posted.csv",
-        options: { target: "churned", modelName: "posted" },
+        options: { target: "churned", modelName: "posted", preset: "fast" },
       }),
     );
     const hostile = problem(await api("POST", "/uploads", { fileName: "../../etc/passwd.csv" }));
@@ -541,7 +545,7 @@ describe("the REST API", { timeout: 240_000 }, () => {
   it("approves and rejects registered versions, recording who and when, refusing a repeat", async () => {
     const started = await api("POST", "/runs", {
       input: "inbox/api churn.csv",
-      options: { modelName: "reviewed", manualApproval: true },
+      options: { modelName: "reviewed", manualApproval: true, preset: "fast" },
     });
     await ended((started.body as { id: string }).id);
 
@@ -741,7 +745,7 @@ describe("the REST API", { timeout: 240_000 }, () => {
 
     const started = await api("POST", "/runs", {
       input: "inbox/api churn.csv",
-      options: { modelName: "served-on-approval" },
+      options: { modelName: "served-on-approval", preset: "fast" },
     });
     const run = await ended((started.body as { id: string }).id);
     expect(run).toMatchObject({
