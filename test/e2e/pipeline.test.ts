@@ -344,9 +344,10 @@ describe("the training pipeline on the local cloud", { timeout: 180_000 }, () =>
     const done = await finished(runId);
 
     expect(done.status).toBe("STOPPED");
+    // SageMaker's way down: InProgress, Stopping while the job's processes end, then Stopped.
     const job = await until(() => {
       const status = cloud.sagemaker.status("Training", `md-${runId}-train`);
-      return status === "InProgress" ? undefined : status;
+      return status === "InProgress" || status === "Stopping" ? undefined : status;
     });
     expect(job).toBe("Stopped");
     const notices = emails().filter((m) => m.includes(runId));
